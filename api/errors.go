@@ -1,0 +1,181 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"go.uber.org/zap"
+)
+
+// Code is a stable error code clients can branch on.
+type Code string
+
+// The error codes of the API. Each has one HTTP status and a message in
+// zh-CN and English in the catalog below.
+const (
+	CodeInvalidRequest          Code = "INVALID_REQUEST"
+	CodeInvalidJSON             Code = "INVALID_JSON"
+	CodeUnknownField            Code = "UNKNOWN_FIELD"
+	CodeInvalidIDType           Code = "INVALID_ID_TYPE"
+	CodeInvalidIDNumber         Code = "INVALID_ID_NUMBER"
+	CodeInvalidName             Code = "INVALID_NAME"
+	CodeInvalidOutcome          Code = "INVALID_OUTCOME"
+	CodeUnsupportedDocument     Code = "FACE_VERIFICATION_UNSUPPORTED_DOCUMENT"
+	CodeTooManyAttempts         Code = "TOO_MANY_ATTEMPTS"
+	CodeUnauthenticated         Code = "UNAUTHENTICATED"
+	CodeForbidden               Code = "FORBIDDEN"
+	CodeNotFound                Code = "NOT_FOUND"
+	CodeMethodNotAllowed        Code = "METHOD_NOT_ALLOWED"
+	CodeBodyTooLarge            Code = "REQUEST_TOO_LARGE"
+	CodeUnsupportedMediaType    Code = "UNSUPPORTED_MEDIA_TYPE"
+	CodeInvalidSignature        Code = "INVALID_SIGNATURE"
+	CodeIdempotencyKeyReused    Code = "IDEMPOTENCY_KEY_REUSED"
+	CodeIdempotencyKeyInUse     Code = "IDEMPOTENCY_KEY_IN_USE"
+	CodeInvalidIdempotencyKey   Code = "INVALID_IDEMPOTENCY_KEY"
+	CodeVerificationDecided     Code = "VERIFICATION_ALREADY_DECIDED"
+	CodeVerificationExpired     Code = "VERIFICATION_EXPIRED"
+	CodeServiceUnavailable      Code = "SERVICE_UNAVAILABLE"
+	CodeInternal                Code = "INTERNAL"
+)
+
+type entry struct {
+	status int
+	zh, en string
+}
+
+var catalog = map[Code]entry{
+	CodeInvalidRequest:        {http.StatusBadRequest, "请求参数有误，请检查后重试。", "The request is invalid. Check it and try again."},
+	CodeInvalidJSON:           {http.StatusBadRequest, "请求内容不是有效的 JSON。", "The request body is not valid JSON."},
+	CodeUnknownField:          {http.StatusBadRequest, "请求中包含不支持的字段。", "The request contains a field that is not supported."},
+	CodeInvalidIDType:         {http.StatusBadRequest, "证件类型无效。", "The id_type is invalid."},
+	CodeInvalidIDNumber:       {http.StatusBadRequest, "证件号码格式或校验位有误，请核对后重新输入。", "The ID number is invalid: check its format and check character."},
+	CodeInvalidName:           {http.StatusBadRequest, "姓名格式有误：请输入 1–64 个字，少数民族姓名可使用间隔号“·”。", "The name is invalid: enter 1 to 64 characters; minority names may use the middle dot."},
+	CodeInvalidOutcome:        {http.StatusBadRequest, "核验结果取值无效，应为 pass、fail 或 cancel。", "The outcome is invalid: expected pass, fail or cancel."},
+	CodeUnsupportedDocument:   {http.StatusUnprocessableEntity, "该证件暂不支持人脸核验登录，请拨打 12345 或 020-29859688 咨询其他办理方式。", "This document cannot be used for face verification. Call 12345 or 020-29859688 for other ways to proceed."},
+	CodeTooManyAttempts:       {http.StatusTooManyRequests, "操作过于频繁，请稍后再试。", "Too many attempts. Try again later."},
+	CodeUnauthenticated:       {http.StatusUnauthorized, "登录已失效或未登录，请重新登录。", "The session is missing or no longer valid. Log in again."},
+	CodeForbidden:             {http.StatusForbidden, "您无权进行此操作。", "You are not allowed to do this."},
+	CodeNotFound:              {http.StatusNotFound, "请求的内容不存在。", "Not found."},
+	CodeMethodNotAllowed:      {http.StatusMethodNotAllowed, "不支持该请求方法。", "The method is not allowed on this path."},
+	CodeBodyTooLarge:          {http.StatusRequestEntityTooLarge, "请求内容超过 64 KiB 上限。", "The request body is larger than 64 KiB."},
+	CodeUnsupportedMediaType:  {http.StatusUnsupportedMediaType, "请求内容类型应为 application/json。", "The request body must be application/json."},
+	CodeInvalidSignature:      {http.StatusUnauthorized, "回调签名无效或已过期。", "The callback signature is invalid or its timestamp is outside the allowed window."},
+	CodeIdempotencyKeyReused:  {http.StatusUnprocessableEntity, "该幂等键已用于内容不同的请求。", "This Idempotency-Key was already used with a different request body."},
+	CodeIdempotencyKeyInUse:   {http.StatusConflict, "使用该幂等键的请求正在处理中，请稍后重试。", "A request with this Idempotency-Key is still in progress. Retry shortly."},
+	CodeInvalidIdempotencyKey: {http.StatusBadRequest, "幂等键应为 1–255 个可见 ASCII 字符。", "The Idempotency-Key must be 1 to 255 visible ASCII characters."},
+	CodeVerificationDecided:   {http.StatusConflict, "该人脸核验已有结果。", "This face verification already has an outcome."},
+	CodeVerificationExpired:   {http.StatusConflict, "该人脸核验已过期，请重新发起。", "This face verification has expired. Start a new one."},
+	CodeServiceUnavailable:    {http.StatusServiceUnavailable, "服务暂时不可用，请稍后重试。", "The service is temporarily unavailable. Try again shortly."},
+	CodeInternal:              {http.StatusInternalServerError, "服务内部错误，请稍后重试。如持续出现，请拨打 12345 反馈。", "Internal error. Try again later; if it persists, call 12345."},
+}
+
+// Error is an API error with a stable code. Its cause is logged, never sent.
+type Error struct {
+	Code  Code
+	cause error
+}
+
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return string(e.Code) + ": " + e.cause.Error()
+	}
+	return string(e.Code)
+}
+
+func (e *Error) Unwrap() error { return e.cause }
+
+// Fail returns an API error with code.
+func Fail(code Code) *Error { return &Error{Code: code} }
+
+// FailWith returns an API error with code caused by err.
+func FailWith(code Code, err error) *Error { return &Error{Code: code, cause: err} }
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      Code   `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id"`
+}
+
+// wantsEnglish reports whether Accept-Language prefers English. zh-CN is the
+// default for everything else.
+func wantsEnglish(c echo.Context) bool {
+	lang := strings.ToLower(strings.TrimSpace(c.Request().Header.Get("Accept-Language")))
+	return strings.HasPrefix(lang, "en")
+}
+
+// message returns the localized message of code.
+func message(c echo.Context, code Code) string {
+	e := catalog[code]
+	if wantsEnglish(c) {
+		return e.en
+	}
+	return e.zh
+}
+
+// errorHandler renders every error in the one error shape and logs it once:
+// 4xx at warn, 5xx at error with the cause.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	apiErr := s.toAPIError(err)
+	e, ok := catalog[apiErr.Code]
+	if !ok {
+		e = catalog[CodeInternal]
+	}
+	fields := []zap.Field{
+		zap.String("request_id", requestID(c)),
+		zap.String("route", c.Path()),
+		zap.String("code", string(apiErr.Code)),
+		zap.Int("status", e.status),
+	}
+	if e.status >= 500 {
+		s.log.Error("request failed", append(fields, zap.Error(err))...)
+	} else {
+		s.log.Warn("request rejected", fields...)
+	}
+	body := errorBody{Error: errorDetail{Code: apiErr.Code, Message: message(c, apiErr.Code), RequestID: requestID(c)}}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(e.status)
+		return
+	}
+	_ = c.JSON(e.status, body)
+}
+
+// toAPIError maps any error to an API error; unknown errors become INTERNAL.
+func (s *Server) toAPIError(err error) *Error {
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	var httpErr *echo.HTTPError
+	if errors.As(err, &httpErr) {
+		switch httpErr.Code {
+		case http.StatusNotFound:
+			return FailWith(CodeNotFound, err)
+		case http.StatusMethodNotAllowed:
+			return FailWith(CodeMethodNotAllowed, err)
+		case http.StatusRequestEntityTooLarge:
+			return FailWith(CodeBodyTooLarge, err)
+		case http.StatusUnsupportedMediaType:
+			return FailWith(CodeUnsupportedMediaType, err)
+		case http.StatusUnauthorized:
+			return FailWith(CodeUnauthenticated, err)
+		case http.StatusServiceUnavailable:
+			return FailWith(CodeServiceUnavailable, err)
+		}
+		if httpErr.Code >= 400 && httpErr.Code < 500 {
+			return FailWith(CodeInvalidRequest, err)
+		}
+	}
+	if isUnavailable(err) {
+		return FailWith(CodeServiceUnavailable, err)
+	}
+	return FailWith(CodeInternal, err)
+}
