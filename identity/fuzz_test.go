@@ -180,8 +180,8 @@ func FuzzMask(f *testing.F) {
 		if len(maskedID) != len(idRunes) {
 			t.Fatalf("MaskIDNumber(%q) = %q, %d runes, want %d", s, string(maskedID), len(maskedID), len(idRunes))
 		}
-		// Checks positions, not substrings: an input that already contains '*'
-		// or repeats its kept characters can legitimately look like its mask.
+		// Check positions rather than substrings, because an input that already
+		// contains '*' or repeats its kept characters can look like its own mask.
 		if n := len(idRunes); n >= 18 {
 			if string(maskedID[:4]) != string(idRunes[:4]) || string(maskedID[n-4:]) != string(idRunes[n-4:]) {
 				t.Fatalf("MaskIDNumber(%q) = %q, want the first 4 and last 4 characters kept", s, string(maskedID))

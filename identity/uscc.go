@@ -14,7 +14,8 @@ var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10
 // GB 32100-2015) and returns its canonical form: surrounding ASCII spaces
 // removed and letters uppercased.
 //
-// The code must be 18 characters of usccChars. Position 1, the registration
+// The code must be 18 characters from 0-9 and A-Z without I, O, Z, S and V,
+// and lowercase letters are accepted. Position 1, the registration
 // authority, must be 1-9, A-G, N or Y. Position 2, the organisation category,
 // may be any character of the set. Positions 3-8, the region code, must be
 // digits. Position 18 must equal the check character of positions 1-17.

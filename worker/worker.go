@@ -28,6 +28,12 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 // Register adds the workflows and activities to any registry: a worker, or
 // the SDK's test environment.
 func Register(r sdkworker.Registry, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.FaceLogin, workflow.RegisterOptions{Name: workflows.FaceLoginWorkflow})
+	RegisterWorkflows(r)
 	r.RegisterActivity(acts)
+}
+
+// RegisterWorkflows adds the workflows under their contract names; the
+// replay tests use it with a WorkflowReplayer.
+func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(workflows.FaceLogin, workflow.RegisterOptions{Name: workflows.FaceLoginWorkflow})
 }
