@@ -14,9 +14,9 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/gdyst/accountflows/codec"
 	"github.com/gdyst/accountflows/config"
@@ -442,8 +442,8 @@ func TestFaceLogin_HistoryReplays(t *testing.T) {
 	decide(t, s, login.ProviderToken, map[string]string{"outcome": "pass"})
 	waitForLogin(t, s, login)
 	testenv.Eventually(t, 10*time.Second, "workflow to close", func() bool {
-		d, err := s.App.Temporal.DescribeWorkflowExecution(context.Background(), workflows.FaceLoginID(login.ID), "")
-		return err == nil && d.WorkflowExecutionInfo.Status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED
+		d, err := s.App.Temporal.DescribeWorkflow(context.Background(), workflows.FaceLoginID(login.ID), "")
+		return err == nil && d.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})
 	replayer, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(s.App.Keys)})
 	if err != nil {

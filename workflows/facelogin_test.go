@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/gdyst/accountflows/activities"
 	"github.com/gdyst/accountflows/face"

@@ -164,7 +164,7 @@ type devServer struct {
 // synchronous=normal keeps a file-backed dev server near in-memory speed.
 func startDevServer(cfg config.Config) (*devServer, error) {
 	if _, err := os.Stat(cfg.TemporalCLI); err != nil {
-		return nil, fmt.Errorf("Temporal CLI not found at %s: run make run, which builds it, or set YST_TEMPORAL_CLI", cfg.TemporalCLI)
+		return nil, fmt.Errorf("the Temporal CLI was not found at %s: run make run, which builds it, or set YST_TEMPORAL_CLI", cfg.TemporalCLI)
 	}
 	args := []string{"server", "start-dev",
 		"--ip", "127.0.0.1",
@@ -219,7 +219,7 @@ func waitForTemporal(ctx context.Context, addr string) error {
 			return nil
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
-			return fmt.Errorf("Temporal dev server at %s did not come up (see temporal.log in the data directory): %w", addr, err)
+			return fmt.Errorf("the Temporal dev server at %s did not come up (see temporal.log in the data directory): %w", addr, err)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
