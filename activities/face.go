@@ -68,7 +68,7 @@ func (a *Activities) BeginFaceLogin(ctx context.Context, in BeginFaceLoginInput)
 	}, nil
 }
 
-// CheckVerificationInput asks for the provider's verdict on a verification.
+// CheckVerificationInput requests the provider's verdict on a verification.
 type CheckVerificationInput struct {
 	VerificationID string
 	ProviderToken  string
@@ -82,7 +82,7 @@ type CheckVerificationResult struct {
 	FailureCode string
 }
 
-// ErrTypeUnknownToken marks a provider that no longer knows a token; retrying cannot help.
+// ErrTypeUnknownToken marks a token the provider no longer has, which retrying cannot fix.
 const ErrTypeUnknownToken = "UnknownProviderToken"
 
 // CheckVerification pulls the result from the provider, checks that the
@@ -90,7 +90,7 @@ const ErrTypeUnknownToken = "UnknownProviderToken"
 func (a *Activities) CheckVerification(ctx context.Context, in CheckVerificationInput) (CheckVerificationResult, error) {
 	result, err := a.provider.Result(ctx, in.ProviderToken)
 	if errors.Is(err, face.ErrUnknownToken) {
-		return CheckVerificationResult{}, temporal.NewNonRetryableApplicationError("provider does not know the token", ErrTypeUnknownToken, err)
+		return CheckVerificationResult{}, temporal.NewNonRetryableApplicationError("provider has no verification for the token", ErrTypeUnknownToken, err)
 	}
 	if err != nil {
 		return CheckVerificationResult{}, fmt.Errorf("unable to fetch verification result: %w", err)
@@ -170,11 +170,11 @@ func (a *Activities) FinishFaceLogin(ctx context.Context, in FinishFaceLoginInpu
 		}
 		return FinishFaceLoginResult{}, nil
 	}
-	who := models.Identity{IDType: in.Person.IDType, IDNumber: in.Person.IDNumber, Name: in.Person.Name}
-	personID, err := a.store.SucceedFaceLogin(ctx, in.LoginID, who, in.SessionTokenHash, in.SessionExpiresAt)
+	person := models.Identity{IDType: in.Person.IDType, IDNumber: in.Person.IDNumber, Name: in.Person.Name}
+	personID, err := a.store.SucceedFaceLogin(ctx, in.LoginID, person, in.SessionTokenHash, in.SessionExpiresAt)
 	if errors.Is(err, models.ErrConflict) {
-		// The login ended (expired) before the verification passed; the
-		// expiry stands and no session is issued.
+		// The login ended (expired) before the verification passed. The
+		// expiry remains and no session is issued.
 		return FinishFaceLoginResult{}, temporal.NewNonRetryableApplicationError("face login already ended", "LoginEnded", err)
 	}
 	if err != nil {

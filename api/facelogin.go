@@ -75,16 +75,16 @@ func (s *Server) startFaceLogin(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	who, err := parseIdentity(req.Name, req.IDType, req.IDNumber)
+	claimed, err := parseIdentity(req.Name, req.IDType, req.IDNumber)
 	if err != nil {
 		return err
 	}
-	if !identity.DocType(who.IDType).FaceVerifiable() {
+	if !identity.DocType(claimed.IDType).FaceVerifiable() {
 		return Fail(CodeUnsupportedDocument)
 	}
 	ctx := c.Request().Context()
 	now := s.now()
-	idHash := s.store.LookupHash(who.IDType, who.IDNumber)
+	idHash := s.store.LookupHash(claimed.IDType, claimed.IDNumber)
 	if err := s.checkFaceLoginLimits(c, idHash, now); err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (s *Server) startFaceLogin(c echo.Context) error {
 	input := workflows.FaceLoginInput{
 		LoginID:          loginID,
 		VerificationID:   verificationID,
-		Expected:         who,
+		Expected:         claimed,
 		ClientSecretHash: secure.HashToken(clientSecret),
 		IDHash:           idHash,
 		SessionTokenHash: secure.HashToken(sessionToken),

@@ -21,23 +21,60 @@ type NewFaceLogin struct {
 	ExpiresAt         time.Time
 }
 
+// NewVerification describes a face verification a flow starts.
+type NewVerification struct {
+	ID                string
+	Purpose           string
+	WorkflowID        string
+	Provider          string
+	ProviderTokenHash string
+	ExpiresAt         time.Time
+}
+
+// CreateVerification inserts a pending verification. A second call with the
+// same id changes nothing.
+func (s *Store) CreateVerification(ctx context.Context, in NewVerification) error {
+	return s.insertVerification(s.db.WithContext(ctx), in)
+}
+
+func (s *Store) insertVerification(tx *gorm.DB, in NewVerification) error {
+	v := FaceVerification{
+		ID:                in.ID,
+		Purpose:           in.Purpose,
+		WorkflowID:        in.WorkflowID,
+		Provider:          in.Provider,
+		ProviderTokenHash: in.ProviderTokenHash,
+		Status:            VerificationPending,
+		ExpiresAt:         in.ExpiresAt.UTC(),
+		CreatedAt:         s.now(),
+	}
+	if err := insertIgnoringDuplicate(tx, &v); err != nil {
+		return fmt.Errorf("unable to insert face verification: %w", err)
+	}
+	return nil
+}
+
+// ExpireVerification ends a verification that is still pending as expired.
+func (s *Store) ExpireVerification(ctx context.Context, id string) error {
+	return s.db.WithContext(ctx).Model(&FaceVerification{}).Where("id = ? AND status = ?", id, VerificationPending).
+		Updates(map[string]any{"status": VerificationExpired, "completed_at": s.now()}).Error
+}
+
 // CreateFaceLogin inserts the pending login and its verification. A second
 // call with the same ids changes nothing.
 func (s *Store) CreateFaceLogin(ctx context.Context, in NewFaceLogin) error {
 	now := s.now()
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		v := FaceVerification{
+		err := s.insertVerification(tx, NewVerification{
 			ID:                in.VerificationID,
-			Purpose:           "face_login",
+			Purpose:           PurposeFaceLogin,
 			WorkflowID:        in.WorkflowID,
 			Provider:          in.Provider,
 			ProviderTokenHash: in.ProviderTokenHash,
-			Status:            VerificationPending,
 			ExpiresAt:         in.ExpiresAt,
-			CreatedAt:         now,
-		}
-		if err := insertIgnoringDuplicate(tx, &v); err != nil {
-			return fmt.Errorf("unable to insert face verification: %w", err)
+		})
+		if err != nil {
+			return err
 		}
 		login := FaceLogin{
 			ID:               in.LoginID,

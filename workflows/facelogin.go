@@ -124,7 +124,7 @@ func (f *faceLogin) begin(ctx workflow.Context) error {
 }
 
 func (f *faceLogin) check(ctx workflow.Context) (activities.CheckVerificationResult, error) {
-	ctx = workflow.WithActivityOptions(ctx, activityOptions)
+	ctx = workflow.WithActivityOptions(ctx, checkActivityOptions)
 	var verdict activities.CheckVerificationResult
 	err := workflow.ExecuteActivity(ctx, acts.CheckVerification, activities.CheckVerificationInput{
 		VerificationID: f.in.VerificationID,
@@ -167,6 +167,15 @@ var faceLoginDetails = map[string]string{
 	models.LoginSucceeded: "登录成功，已签发会话",
 	models.LoginFailed:    "人脸核验未通过，登录失败",
 	models.LoginExpired:   "超时未完成人脸核验，登录已过期",
+}
+
+// checkActivityOptions govern pulling a result from the provider. A provider
+// that stays unreachable for five minutes fails the verification rather than
+// leaving the person waiting past any timer.
+var checkActivityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: 5 * time.Minute,
+	RetryPolicy:            activityOptions.RetryPolicy,
 }
 
 // activityOptions govern every regular activity: database writes and
