@@ -40,6 +40,32 @@ const (
 	CodeInternal              Code = "INTERNAL"
 )
 
+// Error codes of enterprise accounts, 选择办事 and 法人账号 login.
+const (
+	CodeInvalidUSCC               Code = "INVALID_USCC"
+	CodeInvalidEnterpriseName     Code = "INVALID_ENTERPRISE_NAME"
+	CodeEnterpriseNotFound        Code = "ENTERPRISE_NOT_FOUND"
+	CodeEnterpriseNameMismatch    Code = "ENTERPRISE_NAME_MISMATCH"
+	CodeEnterpriseInactive        Code = "ENTERPRISE_INACTIVE"
+	CodeAccountExists             Code = "ACCOUNT_EXISTS"
+	CodeInvalidLoginName          Code = "INVALID_LOGIN_NAME"
+	CodeWeakPassword              Code = "WEAK_PASSWORD"
+	CodeLoginNameTaken            Code = "LOGIN_NAME_TAKEN"
+	CodeInvalidCredentials        Code = "INVALID_CREDENTIALS"
+	CodeLoginLocked               Code = "LOGIN_LOCKED"
+	CodeAccountNotCertified       Code = "ACCOUNT_NOT_CERTIFIED"
+	CodeEnterpriseSessionRequired Code = "ENTERPRISE_SESSION_REQUIRED"
+	CodeFaceLoginRequired         Code = "FACE_LOGIN_REQUIRED"
+	CodeInvalidCursor             Code = "INVALID_CURSOR"
+)
+
+// Error codes of feedback (意见反馈) and the staff endpoints.
+const (
+	CodeInvalidFeedbackContent Code = "INVALID_FEEDBACK_CONTENT"
+	CodeInvalidContact         Code = "INVALID_CONTACT"
+	CodeInvalidStatusFilter    Code = "INVALID_STATUS_FILTER"
+)
+
 type entry struct {
 	status int
 	zh, en string
@@ -69,6 +95,30 @@ var catalog = map[Code]entry{
 	CodeVerificationExpired:   {http.StatusConflict, "该人脸核验已过期，请重新发起。", "This face verification has expired. Start a new one."},
 	CodeServiceUnavailable:    {http.StatusServiceUnavailable, "服务暂时不可用，请稍后重试。", "The service is temporarily unavailable. Try again shortly."},
 	CodeInternal:              {http.StatusInternalServerError, "服务内部错误，请稍后重试。如持续出现，请拨打 12345 反馈。", "Internal error. Try again later; if it persists, call 12345."},
+
+	// Feedback (意见反馈) and the staff endpoints.
+	CodeInvalidFeedbackContent: {http.StatusBadRequest, "内容应为 1–2000 个字，除换行外不能包含控制字符。", "The content is invalid: enter 1 to 2000 characters, with no control characters other than line breaks."},
+	CodeInvalidContact:         {http.StatusBadRequest, "联系方式应为 1–64 个字，不能包含换行或控制字符。", "The contact is invalid: enter 1 to 64 characters, with no line breaks or control characters."},
+	CodeInvalidStatusFilter:    {http.StatusBadRequest, "状态筛选条件无效，应为 open 或 replied。", "The status filter is invalid: expected open or replied."},
+
+	// Enterprise accounts, 选择办事 and 法人账号 login.
+	// NOTE: an account link request to an uncertified account is specified as
+	// 422 ACCOUNT_NOT_CERTIFIED, but the catalog gives each code one status (403).
+	CodeInvalidUSCC:               {http.StatusBadRequest, "统一社会信用代码格式或校验位有误，请对照营业执照重新输入。", "The unified social credit code (uscc) is invalid: check its 18 characters and its check character against the business licence."},
+	CodeInvalidEnterpriseName:     {http.StatusBadRequest, "请输入企业名称，最多 200 个字。", "The enterprise_name is invalid: enter 1 to 200 characters."},
+	CodeEnterpriseNotFound:        {http.StatusUnprocessableEntity, "市场主体登记信息中没有该统一社会信用代码，请核对后重新输入。", "No enterprise is registered under this unified social credit code. Check the code and try again."},
+	CodeEnterpriseNameMismatch:    {http.StatusUnprocessableEntity, "企业名称与登记信息不一致，请按营业执照上的名称填写。", "The enterprise name does not match the registered name. Enter it as it appears on the business licence."},
+	CodeEnterpriseInactive:        {http.StatusUnprocessableEntity, "该企业已注销或被吊销，不能添加。", "The enterprise is deregistered and cannot be added."},
+	CodeAccountExists:             {http.StatusConflict, "您已添加过该企业，请在“选择办事”中直接选择。", "You already have an account for this enterprise. Choose it from your enterprise accounts."},
+	CodeInvalidLoginName:          {http.StatusBadRequest, "法人账号应为 4–32 位小写字母、数字或 _ . -。", "The login_name is invalid: use 4 to 32 of a-z, 0-9, '_', '.' and '-'."},
+	CodeWeakPassword:              {http.StatusBadRequest, "密码应为 10–128 个字符，不能只重复同一个字符，也不能包含法人账号。", "The password is too weak: use 10 to 128 characters, not one character repeated, and not containing the login name."},
+	CodeLoginNameTaken:            {http.StatusConflict, "该法人账号已被使用，请换一个。", "This login name is taken. Choose another."},
+	CodeInvalidCredentials:        {http.StatusUnauthorized, "法人账号或密码错误。", "The login name or password is wrong."},
+	CodeLoginLocked:               {http.StatusTooManyRequests, "密码连续输错 5 次，该法人账号已锁定 15 分钟，请稍后再试。", "Five wrong passwords in a row: this login name is locked for 15 minutes. Try again later."},
+	CodeAccountNotCertified:       {http.StatusForbidden, "该企业账号未认证，请先去认证。", "This enterprise account is not certified. Certify it first."},
+	CodeEnterpriseSessionRequired: {http.StatusForbidden, "请先在“选择办事”中选择要办理业务的企业。", "This needs an enterprise session: choose the enterprise account to act for first."},
+	CodeFaceLoginRequired:         {http.StatusForbidden, "该操作需要先通过人脸识别登录。", "This needs a session from face login; a session from password login is not enough."},
+	CodeInvalidCursor:             {http.StatusBadRequest, "分页参数无效，请从第一页重新读取。", "The cursor is invalid. Start again from the first page."},
 }
 
 // Error is an API error with a stable code. Its cause is logged, never sent.

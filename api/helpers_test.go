@@ -11,6 +11,7 @@ import (
 	"github.com/gdyst/accountflows/config"
 	"github.com/gdyst/accountflows/face/sandbox"
 	"github.com/gdyst/accountflows/models"
+	"github.com/gdyst/accountflows/registry"
 	"github.com/gdyst/accountflows/testenv"
 )
 
@@ -28,7 +29,11 @@ func newEcho(t *testing.T) *echo.Echo {
 		t.Fatal(err)
 	}
 	sb := sandbox.New(store.DB(), store.Keys(), cfg.PublicURL, []byte("callback-secret"), zap.NewNop())
-	e, _, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Sandbox: sb, Log: zap.NewNop()})
+	reg, err := registry.Sample()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := api.New(api.Deps{Config: cfg, Store: store, Temporal: tc, Sandbox: sb, Registry: reg, Log: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,19 +14,10 @@ type meSession struct {
 	ExpiresAt           time.Time `json:"expires_at"`
 }
 
-type enterpriseAccountItem struct {
-	ID             string   `json:"id"`
-	USCC           string   `json:"uscc"`
-	EnterpriseName string   `json:"enterprise_name"`
-	TrustLevel     string   `json:"trust_level"`
-	Roles          []string `json:"roles"`
-	LoginName      *string  `json:"login_name,omitempty"`
-}
-
 type meResponse struct {
 	Person             personView              `json:"person"`
 	Session            meSession               `json:"session"`
-	EnterpriseAccounts []enterpriseAccountItem `json:"enterprise_accounts"`
+	EnterpriseAccounts []enterpriseAccountView `json:"enterprise_accounts"`
 }
 
 // me returns the caller, their session and the enterprise accounts they
@@ -42,6 +33,14 @@ func (s *Server) me(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if session.PasswordLogin {
+		// The person who knows a 法人账号 password need not be the applicant.
+		name = person.NameMasked
+	}
+	views, err := s.accountViews(ctx, session)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, meResponse{
 		Person: personView{ID: person.ID, Name: name, IDNumberMasked: person.IDNumberMasked},
 		Session: meSession{
@@ -49,7 +48,7 @@ func (s *Server) me(c echo.Context) error {
 			EnterpriseAccountID: session.EnterpriseAccountID,
 			ExpiresAt:           session.ExpiresAt.UTC(),
 		},
-		EnterpriseAccounts: []enterpriseAccountItem{},
+		EnterpriseAccounts: views,
 	})
 }
 

@@ -25,6 +25,13 @@ const (
 	VerificationCancelled = "cancelled"
 )
 
+// Verification purposes: which flow a verification belongs to.
+const (
+	PurposeFaceLogin            = "face_login"
+	PurposeAgentInvitation      = "agent_invitation"
+	PurposeCertificationRequest = "certification_request"
+)
+
 // FaceVerification is one face-verification attempt at the provider. Only
 // the provider's reference (hashed), result code, similarity and liveness
 // result are kept: never an image.
@@ -80,9 +87,12 @@ type Session struct {
 	Kind                string
 	PersonID            string
 	EnterpriseAccountID *string
-	ExpiresAt           time.Time
-	RevokedAt           *time.Time
-	CreatedAt           time.Time
+	// PasswordLogin is true for an enterprise session from 法人账号 password
+	// login, which may not change credentials or start other sessions.
+	PasswordLogin bool
+	ExpiresAt     time.Time
+	RevokedAt     *time.Time
+	CreatedAt     time.Time
 }
 
 // Idempotency record states.

@@ -8,11 +8,15 @@ import (
 )
 
 // SessionByToken returns the live session whose token hashes to tokenHash:
-// not revoked and not expired. Anything else is ErrNotFound.
+// not revoked and not expired. An enterprise session is live only while its
+// person is a current member of its account, so removing a member ends their
+// enterprise sessions at once. Anything else is ErrNotFound.
 func (s *Store) SessionByToken(ctx context.Context, tokenHash string) (Session, error) {
 	var session Session
 	err := s.db.WithContext(ctx).
 		Where("token_hash = ? AND revoked_at IS NULL AND expires_at > ?", tokenHash, s.now()).
+		Where(`(kind <> ? OR EXISTS (SELECT 1 FROM memberships AS m WHERE m.enterprise_account_id = sessions.enterprise_account_id
+			AND m.person_id = sessions.person_id AND m.revoked_at IS NULL))`, SessionEnterprise).
 		Take(&session).Error
 	return session, notFound(err)
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/gdyst/accountflows/identity"
 )
 
-// SamplePath is where the repository keeps its sample registry, relative to
-// the repository's top directory. It is the default of YST_REGISTRY_FILE.
+// SamplePath is the path of the repository's sample registry, relative to
+// the repository's top directory, and the default of YST_REGISTRY_FILE.
 const SamplePath = "registry/sample.csv"
 
 // sampleCSV is the sample registry, embedded so that the binary also works
@@ -31,14 +31,14 @@ var sampleCSV []byte
 var Header = []string{"uscc", "enterprise_name", "legal_rep_name", "legal_rep_id_type", "legal_rep_id_number", "status"}
 
 // maxEnterpriseNameRunes bounds an enterprise name. Registered names are far
-// shorter; the bound only rejects a corrupt file.
+// shorter, so the bound only rejects a corrupt file.
 const maxEnterpriseNameRunes = 200
 
 // maxReportedErrors bounds how many invalid rows one error lists.
 const maxReportedErrors = 20
 
 // CSV is a Registry held in memory, read once from a CSV file. Its Lookup
-// never fails for any reason other than ErrNotFound.
+// returns no error other than ErrNotFound.
 type CSV struct {
 	enterprises map[string]Enterprise
 }

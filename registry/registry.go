@@ -1,6 +1,6 @@
-// Package registry answers who the legal representative (法定代表人) of an
-// enterprise is, as the market-supervision registry (市场主体登记) records it.
-// The service decides an account's trust level from this answer.
+// Package registry looks up the legal representative (法定代表人) of an
+// enterprise, as the market-supervision registry (市场主体登记) records it.
+// The service decides an account's trust level from the result.
 //
 // The package holds the Registry interface and its embedded default, CSV,
 // which reads the registry from a file such as the shipped sample.
@@ -19,7 +19,7 @@
 //   - honour ctx, time out by itself within a few seconds and return an
 //     error other than ErrNotFound when the registry cannot be reached;
 //   - keep personal data (the representative's name and ID number) out of
-//     its logs and error messages, and cache answers only in memory if at all.
+//     its logs and error messages, and cache results only in memory if at all.
 package registry
 
 import (
