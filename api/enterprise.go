@@ -151,7 +151,11 @@ func (s *Server) getEnterpriseAccount(c echo.Context) error {
 // NOT_FOUND, and so does an enterprise session acting for another account,
 // so that no response reveals whether another enterprise's account exists.
 func (s *Server) memberAccount(c echo.Context) (models.MemberAccount, error) {
-	id := c.Param("id")
+	return s.memberAccountByID(c, c.Param("id"))
+}
+
+// memberAccountByID is memberAccount for an account id from elsewhere than the path.
+func (s *Server) memberAccountByID(c echo.Context, id string) (models.MemberAccount, error) {
 	session := currentSession(c)
 	if !resourceID.MatchString(id) {
 		return models.MemberAccount{}, Fail(CodeNotFound)

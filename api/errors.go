@@ -40,6 +40,23 @@ const (
 	CodeInternal              Code = "INTERNAL"
 )
 
+// Error codes of agent invitations and agents.
+const (
+	CodeInvalidMobile        Code = "INVALID_MOBILE"
+	CodeInvalidStatus        Code = "INVALID_STATUS"
+	CodeInvitationPending    Code = "INVITATION_PENDING"
+	CodeAlreadyAgent         Code = "ALREADY_AGENT"
+	CodeInvitationNotPending Code = "INVITATION_NOT_PENDING"
+)
+
+// Error codes of account link requests (关联他人的企业账号).
+const (
+	CodeAccountNotFound       Code = "ACCOUNT_NOT_FOUND"
+	CodeAlreadyMember         Code = "ALREADY_MEMBER"
+	CodeLinkRequestOpen       Code = "LINK_REQUEST_OPEN"
+	CodeLinkRequestNotPending Code = "LINK_REQUEST_NOT_PENDING"
+)
+
 // Error codes of enterprise accounts, 选择办事 and 法人账号 login.
 const (
 	CodeInvalidUSCC               Code = "INVALID_USCC"
@@ -101,9 +118,23 @@ var catalog = map[Code]entry{
 	CodeInvalidContact:         {http.StatusBadRequest, "联系方式应为 1–64 个字，不能包含换行或控制字符。", "The contact is invalid: enter 1 to 64 characters, with no line breaks or control characters."},
 	CodeInvalidStatusFilter:    {http.StatusBadRequest, "状态筛选条件无效，应为 open 或 replied。", "The status filter is invalid: expected open or replied."},
 
+	// Agent invitations and agents.
+	CodeInvalidMobile:        {http.StatusBadRequest, "手机号码应为 11 位中国大陆手机号。", "The mobile number is invalid: expected 11 digits of a mainland China mobile number."},
+	CodeInvalidStatus:        {http.StatusBadRequest, "状态筛选条件无效。", "The status filter is invalid."},
+	CodeInvitationPending:    {http.StatusConflict, "已向此人发出邀请，请等待对方完成核验或撤销原邀请。", "A pending invitation for this person exists. Wait for it or revoke it first."},
+	CodeAlreadyAgent:         {http.StatusConflict, "此人已是该企业账号的经办人。", "This person is already an agent of the account."},
+	CodeInvitationNotPending: {http.StatusConflict, "该邀请已结束（已接受、已撤销、已过期或已失效）。", "The invitation is no longer pending: it was accepted, revoked, expired or failed."},
+
+	// Account link requests (关联他人的企业账号).
+	CodeAccountNotFound:       {http.StatusNotFound, "未找到该企业账号，请核对法人账号和统一社会信用代码。", "No enterprise account has this login name and unified social credit code. Check both and try again."},
+	CodeAlreadyMember:         {http.StatusConflict, "您已是该企业账号的成员，请在“选择办事”中直接选择。", "You are already a member of this enterprise account. Choose it from your enterprise accounts."},
+	CodeLinkRequestOpen:       {http.StatusConflict, "您已申请关联该企业账号，请等待账号申请人审批，或撤销原申请后再试。", "You already have a pending link request for this account. Wait for the applicant's decision, or cancel it first."},
+	CodeLinkRequestNotPending: {http.StatusConflict, "该关联申请已结束（已同意、已拒绝、已撤销或已过期）。", "The link request is no longer pending: it was approved, rejected, cancelled or expired."},
+
 	// Enterprise accounts, 选择办事 and 法人账号 login.
-	// NOTE: an account link request to an uncertified account is specified as
-	// 422 ACCOUNT_NOT_CERTIFIED, but the catalog gives each code one status (403).
+	// ACCOUNT_NOT_CERTIFIED is 403 when a session's own account is not
+	// certified for some business, and 422 for an account link request to an
+	// uncertified account: that handler sets Error.Status.
 	CodeInvalidUSCC:               {http.StatusBadRequest, "统一社会信用代码格式或校验位有误，请对照营业执照重新输入。", "The unified social credit code (uscc) is invalid: check its 18 characters and its check character against the business licence."},
 	CodeInvalidEnterpriseName:     {http.StatusBadRequest, "请输入企业名称，最多 200 个字。", "The enterprise_name is invalid: enter 1 to 200 characters."},
 	CodeEnterpriseNotFound:        {http.StatusUnprocessableEntity, "市场主体登记信息中没有该统一社会信用代码，请核对后重新输入。", "No enterprise is registered under this unified social credit code. Check the code and try again."},
@@ -123,8 +154,11 @@ var catalog = map[Code]entry{
 
 // Error is an API error with a stable code. Its cause is logged, never sent.
 type Error struct {
-	Code  Code
-	cause error
+	Code Code
+	// Status, when not zero, replaces the catalog's HTTP status of Code, for
+	// a code the contract answers with a second status in one place.
+	Status int
+	cause  error
 }
 
 func (e *Error) Error() string {
@@ -141,6 +175,13 @@ func Fail(code Code) *Error { return &Error{Code: code} }
 
 // FailWith returns an API error with code caused by err.
 func FailWith(code Code, err error) *Error { return &Error{Code: code, cause: err} }
+
+// WithStatus makes e answer with the HTTP status instead of its code's
+// catalog status, and returns e.
+func (e *Error) WithStatus(status int) *Error {
+	e.Status = status
+	return e
+}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -178,6 +219,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	e, ok := catalog[apiErr.Code]
 	if !ok {
 		e = catalog[CodeInternal]
+	}
+	if apiErr.Status != 0 {
+		e.status = apiErr.Status
 	}
 	fields := []zap.Field{
 		zap.String("request_id", requestID(c)),

@@ -18,7 +18,9 @@ import (
 
 	"github.com/gdyst/accountflows/config"
 	"github.com/gdyst/accountflows/face/sandbox"
+	"github.com/gdyst/accountflows/metrics"
 	"github.com/gdyst/accountflows/models"
+	"github.com/gdyst/accountflows/registry"
 	"github.com/gdyst/accountflows/secure"
 )
 
@@ -31,7 +33,9 @@ type Deps struct {
 	Store    *models.Store
 	Temporal client.Client
 	Sandbox  *sandbox.Provider // nil unless YST_FACE_PROVIDER=sandbox
+	Registry registry.Registry
 	Log      *zap.Logger
+	Metrics  *metrics.Metrics // nil: the API makes a registry of its own
 }
 
 // Server holds the API's dependencies; its handlers are methods.
@@ -41,15 +45,17 @@ type Server struct {
 	keys     *secure.Keyring
 	temporal client.Client
 	sandbox  *sandbox.Provider
+	registry registry.Registry
 	log      *zap.Logger
+	metrics  *metrics.Metrics
 	limits   *limiters
 	now      func() time.Time
 }
 
 // New builds the Echo application with every route.
 func New(d Deps) (*echo.Echo, *Server, error) {
-	if d.Store == nil || d.Temporal == nil || d.Log == nil {
-		return nil, nil, errors.New("api: New needs a store, a Temporal client and a logger")
+	if d.Store == nil || d.Temporal == nil || d.Registry == nil || d.Log == nil {
+		return nil, nil, errors.New("api: New needs a store, a Temporal client, a registry and a logger")
 	}
 	s := &Server{
 		cfg:      d.Config,
@@ -57,16 +63,21 @@ func New(d Deps) (*echo.Echo, *Server, error) {
 		keys:     d.Store.Keys(),
 		temporal: d.Temporal,
 		sandbox:  d.Sandbox,
+		registry: d.Registry,
 		log:      d.Log.With(zap.String("component", "api")),
 		limits:   newLimiters(d.Config.FaceLoginLimitPerID, d.Config.FaceLoginLimitPerIP),
 		now:      func() time.Time { return time.Now().UTC() },
+		metrics:  d.Metrics,
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
 	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(s.requestContext, s.recoverPanics, s.limitBody)
+	e.Use(s.countRequests, s.requestContext, s.recoverPanics, s.limitBody)
 	s.routes(e)
 	return e, s, nil
 }
@@ -75,6 +86,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", s.openAPI)
+	e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
 
 	v1 := e.Group("/v1")
 	v1.POST("/face-logins", s.startFaceLogin, s.idempotent)
@@ -85,6 +97,24 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/me", s.me, s.requireSession(anySession))
 	v1.DELETE("/sessions/current", s.logout, s.requireSession(anySession))
 
+	v1.POST("/enterprise-accounts", s.createEnterpriseAccount, s.requireSession(personSession), s.idempotent)
+	v1.GET("/enterprise-accounts/:id", s.getEnterpriseAccount, s.requireSession(anySession))
+	v1.PUT("/enterprise-accounts/:id/credentials", s.setCredentials, s.requireSession(anySession))
+	v1.GET("/enterprise-accounts/:id/audit-events", s.listAuditEvents, s.requireSession(anySession))
+	v1.POST("/sessions/enterprise", s.chooseEnterprise, s.requireSession(personSession), s.idempotent)
+	v1.POST("/enterprise-logins", s.passwordLogin)
+	v1.GET("/session/authorization", s.authorization, s.requireSession(anySession))
+
+	v1.POST("/enterprise-accounts/:id/agent-invitations", s.createInvitation, s.requireSession(enterpriseSession), s.idempotent)
+	v1.GET("/enterprise-accounts/:id/agent-invitations", s.listInvitations, s.requireSession(enterpriseSession))
+	v1.DELETE("/agent-invitations/:id", s.revokeInvitation, s.requireSession(enterpriseSession))
+	v1.GET("/enterprise-accounts/:id/agents", s.listAgents, s.requireSession(enterpriseSession))
+	v1.DELETE("/enterprise-accounts/:id/agents/:person_id", s.removeAgent, s.requireSession(enterpriseSession))
+	v1.GET("/shares/:token", s.getShare)
+	v1.POST("/shares/:token/face-verifications", s.startShareVerification, s.idempotent)
+	v1.POST("/shares/:token/decision", s.decideShare, s.idempotent)
+
+	s.mountSupport(v1)
 	s.mountCodec(e)
 
 	if s.sandbox != nil {

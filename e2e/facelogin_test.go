@@ -428,21 +428,29 @@ func dumpDatabase(t *testing.T, s *testenv.Stack) string {
 
 // TestFaceLogin_HistoryReplays replays the history of a finished login
 // against the current workflow code, which fails on nondeterminism.
-//
-// With YST_RECORD_HISTORY=1 it also writes the history, sealed under
-// testenv.TestDataKey, to workflows/testdata for the replay test there.
 func TestFaceLogin_HistoryReplays(t *testing.T) {
-	record := os.Getenv("YST_RECORD_HISTORY") == "1"
-	s := testenv.NewStack(t, dev, models.SQLite, func(c *config.Config) {
-		if record {
-			c.DataKey = testenv.TestDataKey
-		}
-	})
+	s := testenv.NewStack(t, dev, models.SQLite, recordingKey)
 	login := startFaceLogin(t, s, newPerson())
 	decide(t, s, login.ProviderToken, map[string]string{"outcome": "pass"})
 	waitForLogin(t, s, login)
-	testenv.Eventually(t, 10*time.Second, "workflow to close", func() bool {
-		d, err := s.App.Temporal.DescribeWorkflow(context.Background(), workflows.FaceLoginID(login.ID), "")
+	replayAndRecord(t, s, workflows.FaceLoginID(login.ID), "face_login_succeeded.json")
+}
+
+// recordingKey seals payloads under testenv.TestDataKey when
+// YST_RECORD_HISTORY=1, so that recorded histories can be replayed later.
+func recordingKey(c *config.Config) {
+	if os.Getenv("YST_RECORD_HISTORY") == "1" {
+		c.DataKey = testenv.TestDataKey
+	}
+}
+
+// replayAndRecord waits for the workflow to close, replays its history
+// against the current code and, with YST_RECORD_HISTORY=1, writes it to
+// workflows/testdata/name for the replay test there.
+func replayAndRecord(t *testing.T, s *testenv.Stack, workflowID, name string) {
+	t.Helper()
+	testenv.Eventually(t, 20*time.Second, "workflow to close", func() bool {
+		d, err := s.App.Temporal.DescribeWorkflow(context.Background(), workflowID, "")
 		return err == nil && d.RawResponse.GetWorkflowExecutionInfo().GetStatus() == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED
 	})
 	replayer, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: codec.DataConverter(s.App.Keys)})
@@ -451,12 +459,12 @@ func TestFaceLogin_HistoryReplays(t *testing.T) {
 	}
 	worker.RegisterWorkflows(replayer)
 	err = replayer.ReplayWorkflowExecution(context.Background(), s.App.Temporal.WorkflowService(), testenv.QuietLogger{}, s.Config.TemporalNamespace,
-		workflow.Execution{ID: workflows.FaceLoginID(login.ID)})
+		workflow.Execution{ID: workflowID})
 	if err != nil {
-		t.Fatalf("replay failed: %v", err)
+		t.Fatalf("replay of %s failed: %v", workflowID, err)
 	}
-	if record {
-		writeHistory(t, s, workflows.FaceLoginID(login.ID), filepath.Join(testenv.RepoRoot(), "workflows", "testdata", "face_login_succeeded.json"))
+	if os.Getenv("YST_RECORD_HISTORY") == "1" {
+		writeHistory(t, s, workflowID, filepath.Join(testenv.RepoRoot(), "workflows", "testdata", name))
 	}
 }
 
