@@ -24,13 +24,49 @@ type Stack struct {
 	Config config.Config
 	App    *app.App
 	logs   *syncBuffer
+
+	stopOnce sync.Once
+	cancel   context.CancelFunc
+	running  sync.WaitGroup
+	apiErr   error
 }
 
 // Logs returns everything the stack logged so far.
 func (s *Stack) Logs() string { return s.logs.String() }
 
-// NewStack starts a stack on dialect. configure may change the
-// configuration before start; rate limits are off unless it turns them on.
+// Stop cancels the stack's context, as SIGTERM does to yst, and waits until
+// the API has let its requests in flight finish and the worker has stopped.
+// It returns the API's error, such as a shutdown past app.ShutdownTimeout.
+// Later calls only return the first result.
+func (s *Stack) Stop() error {
+	s.stopOnce.Do(func() {
+		s.cancel()
+		s.running.Wait()
+	})
+	return s.apiErr
+}
+
+// Sharing returns a configure function for NewStack that gives the new
+// stack the database, task queue, namespace and secrets of s, so that the
+// two stacks act as two API and worker processes of one deployment. Use it
+// with PostgreSQL: a SQLite file is not meant for two processes.
+func (s *Stack) Sharing() func(*config.Config) {
+	shared := s.Config
+	return func(c *config.Config) {
+		c.DatabaseURL = shared.DatabaseURL
+		c.TaskQueue = shared.TaskQueue
+		c.TemporalNamespace = shared.TemporalNamespace
+		c.DataKey = shared.DataKey
+		c.PreviousDataKeys = shared.PreviousDataKeys
+		c.StaffToken = shared.StaffToken
+		c.FaceCallbackSecret = shared.FaceCallbackSecret
+		c.RegistryFile = shared.RegistryFile
+	}
+}
+
+// NewStack starts a stack on dialect, over a fresh database unless
+// configure sets YST_DATABASE_URL. configure may change the configuration
+// before start; rate limits are off unless it turns them on.
 func NewStack(tb testing.TB, dev *DevServer, dialect models.Dialect, configure ...func(*config.Config)) *Stack {
 	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -44,7 +80,6 @@ func NewStack(tb testing.TB, dev *DevServer, dialect models.Dialect, configure .
 	cfg.HTTPAddr = ln.Addr().String()
 	cfg.PublicURL = "http://" + ln.Addr().String()
 	cfg.DataDir = tb.TempDir()
-	cfg.DatabaseURL = DatabaseURL(tb, dialect)
 	cfg.TemporalAddress = dev.Addr
 	cfg.TaskQueue = "yst-test-" + secure.NewID()[:12]
 	cfg.DataKey = secure.NewKey()
@@ -54,6 +89,9 @@ func NewStack(tb testing.TB, dev *DevServer, dialect models.Dialect, configure .
 	cfg.FaceLoginLimitPerIP = config.RateLimit{}
 	for _, fn := range configure {
 		fn(&cfg)
+	}
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = DatabaseURL(tb, dialect)
 	}
 
 	logs := &syncBuffer{}
@@ -70,16 +108,15 @@ func NewStack(tb testing.TB, dev *DevServer, dialect models.Dialect, configure .
 		cancel()
 		tb.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = a.RunAPI(ctx, ln) }()
-	go func() { defer wg.Done(); _ = a.RunWorker(ctx) }()
+	s := &Stack{URL: "http://" + ln.Addr().String(), Config: cfg, App: a, logs: logs, cancel: cancel}
+	s.running.Add(2)
+	go func() { defer s.running.Done(); s.apiErr = a.RunAPI(ctx, ln) }()
+	go func() { defer s.running.Done(); _ = a.RunWorker(ctx) }()
 	tb.Cleanup(func() {
-		cancel()
-		wg.Wait()
+		_ = s.Stop()
 		a.Close()
 	})
-	return &Stack{URL: "http://" + ln.Addr().String(), Config: cfg, App: a, logs: logs}
+	return s
 }
 
 // Eventually retries check every 50 ms until it returns true or timeout passes.
