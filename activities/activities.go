@@ -8,6 +8,7 @@ import (
 
 	"github.com/gdyst/accountflows/face"
 	"github.com/gdyst/accountflows/models"
+	"github.com/gdyst/accountflows/registry"
 )
 
 // Activities holds the dependencies of every activity; the worker registers
@@ -15,6 +16,16 @@ import (
 type Activities struct {
 	store    *models.Store
 	provider face.Provider
+
+	// FlowEnded, when set, is called after an activity has stored the end
+	// of a flow, with the flow's kind (the first part of its workflow ID)
+	// and its final status. The worker counts outcomes with it.
+	// NOTE: flows that the Sweeper expires are not reported.
+	FlowEnded func(kind, status string)
+
+	// Registry is the enterprise registry the certification-request
+	// activities read the legal representative from. Without it they fail.
+	Registry registry.Registry
 }
 
 // New returns the activities over store and provider.
@@ -23,4 +34,12 @@ func New(store *models.Store, provider face.Provider) (*Activities, error) {
 		return nil, errors.New("activities: New needs a store and a face provider")
 	}
 	return &Activities{store: store, provider: provider}, nil
+}
+
+// flowEnded calls FlowEnded if it is set. It is unexported so that the
+// worker does not register it as an activity.
+func (a *Activities) flowEnded(kind, status string) {
+	if a.FlowEnded != nil {
+		a.FlowEnded(kind, status)
+	}
 }

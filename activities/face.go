@@ -146,6 +146,10 @@ func sameIdentity(verified, expected face.Identity) bool {
 	return secure.Equal(verified.IDNumber, expected.IDNumber) && verified.Name == expected.Name
 }
 
+// kindFaceLogin is the flow kind of face logins, the value of
+// workflows.KindFaceLogin, which this package cannot import.
+const kindFaceLogin = "face-login"
+
 // FinishFaceLoginInput ends a face login. Outcome is a models.Login* status.
 type FinishFaceLoginInput struct {
 	LoginID          string
@@ -168,6 +172,7 @@ func (a *Activities) FinishFaceLogin(ctx context.Context, in FinishFaceLoginInpu
 		if err := a.store.EndFaceLogin(ctx, in.LoginID, in.Outcome, in.FailureCode); err != nil {
 			return FinishFaceLoginResult{}, fmt.Errorf("unable to end face login: %w", err)
 		}
+		a.flowEnded(kindFaceLogin, in.Outcome)
 		return FinishFaceLoginResult{}, nil
 	}
 	person := models.Identity{IDType: in.Person.IDType, IDNumber: in.Person.IDNumber, Name: in.Person.Name}
@@ -180,5 +185,6 @@ func (a *Activities) FinishFaceLogin(ctx context.Context, in FinishFaceLoginInpu
 	if err != nil {
 		return FinishFaceLoginResult{}, fmt.Errorf("unable to complete face login: %w", err)
 	}
+	a.flowEnded(kindFaceLogin, models.LoginSucceeded)
 	return FinishFaceLoginResult{PersonID: personID}, nil
 }

@@ -20,9 +20,12 @@ import (
 	"github.com/gdyst/accountflows/face"
 	"github.com/gdyst/accountflows/face/sandbox"
 	"github.com/gdyst/accountflows/logging"
+	"github.com/gdyst/accountflows/metrics"
 	"github.com/gdyst/accountflows/models"
+	"github.com/gdyst/accountflows/registry"
 	"github.com/gdyst/accountflows/secure"
 	"github.com/gdyst/accountflows/worker"
+	"github.com/gdyst/accountflows/workflows"
 )
 
 // App holds the opened dependencies.
@@ -34,6 +37,8 @@ type App struct {
 	Temporal client.Client
 	Provider face.Provider
 	Sandbox  *sandbox.Provider
+	Registry registry.Registry
+	Metrics  *metrics.Metrics
 }
 
 // Keyring builds the keyring from YST_DATA_KEY and YST_DATA_KEY_PREVIOUS.
@@ -59,6 +64,10 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 	if err != nil {
 		return nil, err
 	}
+	reg, err := openRegistry(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	db, dialect, err := models.Open(cfg.DatabaseURL, cfg.SQLitePath())
 	if err != nil {
 		return nil, err
@@ -67,17 +76,19 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 	if err != nil {
 		return nil, err
 	}
+	m := metrics.New()
 	tc, err := client.DialContext(ctx, client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
-		Logger:        logging.NewTemporalLogger(log),
-		DataConverter: codec.DataConverter(keys),
+		HostPort:       cfg.TemporalAddress,
+		Namespace:      cfg.TemporalNamespace,
+		Logger:         logging.NewTemporalLogger(log),
+		DataConverter:  codec.DataConverter(keys),
+		MetricsHandler: m.TemporalHandler(),
 	})
 	if err != nil {
 		closeDB(store)
 		return nil, fmt.Errorf("unable to connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}
-	a := &App{Config: cfg, Log: log, Keys: keys, Store: store, Temporal: tc}
+	a := &App{Config: cfg, Log: log, Keys: keys, Store: store, Temporal: tc, Registry: reg, Metrics: m}
 	if cfg.FaceProvider == "sandbox" {
 		a.Sandbox = sandbox.New(db, keys, cfg.PublicURL, []byte(cfg.FaceCallbackSecret), log)
 		a.Provider = a.Sandbox
@@ -87,6 +98,17 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 		return nil, fmt.Errorf("YST_FACE_PROVIDER: unknown provider %q", cfg.FaceProvider)
 	}
 	return a, nil
+}
+
+// openRegistry loads the enterprise registry CSV of YST_REGISTRY_FILE. An
+// invalid row stops the start with an error naming its line.
+func openRegistry(cfg config.Config, log *zap.Logger) (*registry.CSV, error) {
+	reg, err := registry.Open(cfg.RegistryFile)
+	if err != nil {
+		return nil, fmt.Errorf("YST_REGISTRY_FILE: %w", err)
+	}
+	log.Info("enterprise registry loaded", zap.String("file", cfg.RegistryFile), zap.Int("enterprises", reg.Len()))
+	return reg, nil
 }
 
 func closeDB(store *models.Store) {
@@ -117,7 +139,7 @@ const ShutdownTimeout = 15 * time.Second
 // RunAPI serves the API on ln (or on YST_HTTP_ADDR when ln is nil) until
 // ctx ends, then lets requests in flight finish within ShutdownTimeout.
 func (a *App) RunAPI(ctx context.Context, ln net.Listener) error {
-	e, _, err := api.New(api.Deps{Config: a.Config, Store: a.Store, Temporal: a.Temporal, Sandbox: a.Sandbox, Log: a.Log})
+	e, _, err := api.New(api.Deps{Config: a.Config, Store: a.Store, Temporal: a.Temporal, Sandbox: a.Sandbox, Registry: a.Registry, Log: a.Log, Metrics: a.Metrics})
 	if err != nil {
 		return err
 	}
@@ -158,13 +180,37 @@ func (a *App) RunWorker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w := worker.New(a.Temporal, a.Config.TaskQueue, acts)
+	acts.FlowEnded = a.Metrics.CountFlowOutcome
+	acts.Registry = a.Registry
+	sweeper, err := activities.NewSweeper(a.Store, a.Temporal)
+	if err != nil {
+		return err
+	}
+	stopMetrics, err := a.serveWorkerMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	w := worker.New(a.Temporal, a.Config.TaskQueue, acts, sweeper)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("unable to start the worker: %w", err)
 	}
 	a.Log.Info("worker started", zap.String("task_queue", a.Config.TaskQueue))
+	a.ensureSweepSchedule(ctx)
 	<-ctx.Done()
 	w.Stop()
 	a.Log.Info("worker stopped")
 	return nil
+}
+
+// ensureSweepSchedule creates the hourly sweep schedule. A failure is
+// logged and the worker keeps running: every flow still expires by its own
+// timer, and the next worker start tries again.
+func (a *App) ensureSweepSchedule(ctx context.Context) {
+	change, err := worker.EnsureSweepSchedule(ctx, a.Temporal, a.Config.TaskQueue)
+	if err != nil {
+		a.Log.Error("unable to create the sweep schedule", zap.Error(err))
+		return
+	}
+	a.Log.Info("sweep schedule ready", zap.String("schedule_id", workflows.SweepScheduleID), zap.String("change", string(change)))
 }

@@ -30,6 +30,7 @@ type Config struct {
 	FaceProvider      string // YST_FACE_PROVIDER
 	LogLevel          string // YST_LOG_LEVEL
 	LogFormat         string // YST_LOG_FORMAT
+	MetricsAddr       string // YST_METRICS_ADDR
 
 	FaceCallbackSecret string   // YST_FACE_CALLBACK_SECRET
 	StaffToken         string   // YST_STAFF_TOKEN
@@ -44,6 +45,9 @@ type Config struct {
 
 	FaceLoginLimitPerID RateLimit // YST_FACE_LOGIN_LIMIT_PER_ID
 	FaceLoginLimitPerIP RateLimit // YST_FACE_LOGIN_LIMIT_PER_IP
+
+	SupportContacts        []SupportContact // YST_SUPPORT_CONTACTS
+	FeedbackLimitPerPerson RateLimit        // YST_FEEDBACK_LIMIT_PER_PERSON
 
 	// DevUIOrigins is set only by yst dev: the addresses of the dev server's
 	// UI, whose browser requests may use the codec endpoint without a token.
@@ -109,6 +113,7 @@ var Variables = []Variable{
 	{"YST_FACE_PROVIDER", "sandbox", "face-verification provider", false},
 	{"YST_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"YST_LOG_FORMAT", "json", "json, or console for people", false},
+	{"YST_METRICS_ADDR", "empty (off)", "listen address of the worker's /metrics and /healthz; the API serves /metrics on YST_HTTP_ADDR", false},
 	{"YST_FACE_CALLBACK_SECRET", "generated in dev", "provider push signature key", true},
 	{"YST_STAFF_TOKEN", "generated in dev, printed once", "staff endpoints and codec endpoint", true},
 	{"YST_DATA_KEY", "generated in dev", "base64 of 32 bytes: at-rest and payload encryption", true},
@@ -120,6 +125,8 @@ var Variables = []Variable{
 	{"YST_LINK_REQUEST_TTL", "168h", "validity of an account link request", false},
 	{"YST_FACE_LOGIN_LIMIT_PER_ID", "5/10m", "face-login starts per ID number, or off", false},
 	{"YST_FACE_LOGIN_LIMIT_PER_IP", "60/1m", "face-login starts per client IP, or off", false},
+	{"YST_SUPPORT_CONTACTS", DefaultSupportContacts, "hotline numbers shown to users: comma-separated number=label", false},
+	{"YST_FEEDBACK_LIMIT_PER_PERSON", "10/1h", "feedback a person may send, or off", false},
 }
 
 // Load reads the configuration through getenv (os.Getenv in production,
@@ -169,6 +176,7 @@ func Load(getenv func(string) string) (Config, error) {
 		FaceProvider:       get("YST_FACE_PROVIDER", "sandbox"),
 		LogLevel:           get("YST_LOG_LEVEL", "info"),
 		LogFormat:          get("YST_LOG_FORMAT", "json"),
+		MetricsAddr:        get("YST_METRICS_ADDR", ""),
 		FaceCallbackSecret: getenv("YST_FACE_CALLBACK_SECRET"),
 		StaffToken:         getenv("YST_STAFF_TOKEN"),
 		DataKey:            getenv("YST_DATA_KEY"),
@@ -184,7 +192,14 @@ func Load(getenv func(string) string) (Config, error) {
 
 		FaceLoginLimitPerID: limit("YST_FACE_LOGIN_LIMIT_PER_ID", "5/10m"),
 		FaceLoginLimitPerIP: limit("YST_FACE_LOGIN_LIMIT_PER_IP", "60/1m"),
+
+		FeedbackLimitPerPerson: limit("YST_FEEDBACK_LIMIT_PER_PERSON", "10/1h"),
 	}
+	contacts, err := ParseSupportContacts(get("YST_SUPPORT_CONTACTS", DefaultSupportContacts))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("YST_SUPPORT_CONTACTS: %w", err))
+	}
+	c.SupportContacts = contacts
 	for _, key := range strings.Split(getenv("YST_DATA_KEY_PREVIOUS"), ",") {
 		if key = strings.TrimSpace(key); key != "" {
 			c.PreviousDataKeys = append(c.PreviousDataKeys, key)
@@ -194,6 +209,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("YST_HTTP_ADDR: invalid address %q, expected host:port", c.HTTPAddr))
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); c.MetricsAddr != "" && err != nil {
+		errs = append(errs, fmt.Errorf("YST_METRICS_ADDR: invalid address %q, expected host:port or empty", c.MetricsAddr))
 	}
 	if c.FaceProvider != "sandbox" {
 		errs = append(errs, fmt.Errorf("YST_FACE_PROVIDER: unknown provider %q; this build ships only sandbox", c.FaceProvider))

@@ -40,6 +40,7 @@ func TestLoad_RejectsBadValues(t *testing.T) {
 		"YST_DATABASE_URL":            "mysql://x",
 		"YST_LOG_LEVEL":               "loud",
 		"YST_FACE_PROVIDER":           "other",
+		"YST_METRICS_ADDR":            "9090",
 	}
 	for name, value := range cases {
 		_, err := config.Load(env(map[string]string{name: value}))

@@ -16,7 +16,14 @@ import (
 // Workflow type names.
 const (
 	FaceLoginWorkflow = "FaceLogin"
+	// SweepWorkflow expires flows left pending in the database past their
+	// deadline and purges old sessions. The SweepScheduleID schedule starts it.
+	SweepWorkflow = "Sweep"
 )
+
+// SweepScheduleID is the ID of the Temporal Schedule that starts
+// SweepWorkflow every hour. The worker creates it at start.
+const SweepScheduleID = "yst-sweep"
 
 // Signal, update and query names.
 const (
@@ -48,6 +55,12 @@ var (
 	AttrUSCC                = temporal.NewSearchAttributeKeyKeyword("YstUSCC")
 	AttrExpiresAt           = temporal.NewSearchAttributeKeyTime("YstExpiresAt")
 )
+
+// SearchAttributeKeys lists every custom search attribute above, for yst
+// temporal-setup to register on a cluster.
+var SearchAttributeKeys = []temporal.SearchAttributeKey{
+	AttrFlowKind, AttrFlowStatus, AttrEnterpriseAccountID, AttrUSCC, AttrExpiresAt,
+}
 
 // FaceLoginInput starts a face login. Expected is personal data, so the
 // payload codec encrypts it like every other payload.

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -21,7 +20,10 @@ type verificationSet struct {
 	callbackURL string
 	ttl         time.Duration
 	open        map[string]openVerification
-	failures    int
+	// started lists the ids in the order they began, because ranging over
+	// open would be nondeterministic on replay.
+	started  []string
+	failures int
 }
 
 type openVerification struct {
@@ -48,6 +50,9 @@ func (v *verificationSet) begin(ctx workflow.Context, id string, expected face.I
 	}).Get(ctx, &out)
 	if err != nil {
 		return activities.Verification{}, err
+	}
+	if _, again := v.open[id]; !again {
+		v.started = append(v.started, id)
 	}
 	v.open[id] = openVerification{providerToken: out.ProviderToken, expected: expected}
 	return out, nil
@@ -79,16 +84,13 @@ func (v *verificationSet) check(ctx workflow.Context, id string) (verdict activi
 }
 
 // expireAll marks every verification still open as expired, when the flow
-// ends without waiting for them any longer. The ids are sorted so that the
-// activities are scheduled in the same order on every replay.
+// ends without waiting for them any longer.
 func (v *verificationSet) expireAll(ctx workflow.Context) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
-	ids := make([]string, 0, len(v.open))
-	for id := range v.open {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range v.started {
+		if _, open := v.open[id]; !open {
+			continue
+		}
 		_ = workflow.ExecuteActivity(ctx, acts.ExpireVerification, id).Get(ctx, nil)
 		delete(v.open, id)
 	}

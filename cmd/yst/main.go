@@ -4,6 +4,7 @@
 //	yst api       the HTTP API
 //	yst worker    the Temporal worker
 //	yst migrate   apply database migrations and exit
+//	yst temporal-setup   register the custom search attributes on a Temporal cluster
 package main
 
 import (
@@ -28,7 +29,16 @@ commands:
   api       run the HTTP API (needs YST_DATA_KEY, YST_STAFF_TOKEN, YST_FACE_CALLBACK_SECRET)
   worker    run the Temporal worker (needs YST_DATA_KEY)
   migrate   apply database migrations and exit
+  temporal-setup
+            register the custom search attributes (YstFlowKind, YstFlowStatus,
+            YstEnterpriseAccountID, YstUSCC, YstExpiresAt) in the namespace
+            YST_TEMPORAL_NAMESPACE at YST_TEMPORAL_ADDRESS; run it once on a
+            real cluster before the first worker starts (yst dev does it for
+            its dev server). Safe to repeat: registered ones are kept
   config    list the YST_* environment variables and their defaults
+  healthcheck URL
+            exit 0 if GET URL answers 2xx within 5 s, else 1; the health check
+            of the container image, which has no shell or curl
 `
 
 func main() {
@@ -45,6 +55,9 @@ func main() {
 }
 
 func run(ctx context.Context, command string) error {
+	if command == "healthcheck" {
+		return healthcheck(ctx, os.Args[2:])
+	}
 	if command == "config" {
 		for _, v := range config.Variables {
 			fmt.Printf("%-32s default %-34s %s\n", v.Name, v.Default, v.Meaning)
@@ -70,6 +83,8 @@ func run(ctx context.Context, command string) error {
 		return withApp(ctx, cfg, func(a *app.App) error { return a.RunWorker(ctx) })
 	case "migrate":
 		return migrate(ctx, cfg)
+	case "temporal-setup":
+		return temporalSetup(ctx, cfg, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
