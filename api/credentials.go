@@ -95,10 +95,14 @@ func (s *Server) passwordLogin(c echo.Context) error {
 	}
 	s.log.Info("password login succeeded", zap.String("request_id", requestID(c)),
 		zap.String("session_id", session.ID), zap.String("enterprise_account_id", account.ID))
-	// TODO: count pending account link requests once they exist.
+	pending, err := s.store.CountPendingLinkRequests(c.Request().Context(), account.ID)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, passwordLoginResponse{
-		Token:             token,
-		ExpiresAt:         session.ExpiresAt.UTC(),
-		EnterpriseAccount: accountView(account),
+		Token:               token,
+		ExpiresAt:           session.ExpiresAt.UTC(),
+		EnterpriseAccount:   accountView(account),
+		PendingLinkRequests: int(pending),
 	})
 }

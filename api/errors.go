@@ -13,7 +13,8 @@ import (
 type Code string
 
 // The error codes of the API. Each has one HTTP status and a message in
-// zh-CN and English in the catalog below.
+// zh-CN and English in the catalog below. Error.Status overrides the status
+// of ACCOUNT_NOT_CERTIFIED for account link requests.
 const (
 	CodeInvalidRequest        Code = "INVALID_REQUEST"
 	CodeInvalidJSON           Code = "INVALID_JSON"
@@ -47,6 +48,15 @@ const (
 	CodeInvitationPending    Code = "INVITATION_PENDING"
 	CodeAlreadyAgent         Code = "ALREADY_AGENT"
 	CodeInvitationNotPending Code = "INVITATION_NOT_PENDING"
+)
+
+// Error codes of certification requests (经办人企业账户认证).
+const (
+	CodeAlreadyCertified            Code = "ALREADY_CERTIFIED"
+	CodeCertificationRequestOpen    Code = "CERTIFICATION_REQUEST_OPEN"
+	CodeCertificationRequestNotOpen Code = "CERTIFICATION_REQUEST_NOT_OPEN"
+	CodeInvalidDecision             Code = "INVALID_DECISION"
+	CodeLegalRepNotVerifiable       Code = "LEGAL_REPRESENTATIVE_NOT_VERIFIABLE"
 )
 
 // Error codes of account link requests (关联他人的企业账号).
@@ -125,6 +135,13 @@ var catalog = map[Code]entry{
 	CodeAlreadyAgent:         {http.StatusConflict, "此人已是该企业账号的经办人。", "This person is already an agent of the account."},
 	CodeInvitationNotPending: {http.StatusConflict, "该邀请已结束（已接受、已撤销、已过期或已失效）。", "The invitation is no longer pending: it was accepted, revoked, expired or failed."},
 
+	// Certification requests (经办人企业账户认证).
+	CodeAlreadyCertified:            {http.StatusConflict, "该企业账号已认证，无需再申请认证。", "This enterprise account is already certified."},
+	CodeCertificationRequestOpen:    {http.StatusConflict, "该企业账号已有进行中的认证申请，请等待法定代表人处理，或撤销原申请后再试。", "This account already has an open certification request. Wait for the legal representative, or cancel it first."},
+	CodeCertificationRequestNotOpen: {http.StatusConflict, "该认证申请已结束（已认证、已拒绝、已撤销、已过期或已失败）。", "The certification request has ended: it was certified, refused, cancelled, expired or failed."},
+	CodeInvalidDecision:             {http.StatusBadRequest, "decision 取值无效，应为 agree 或 refuse。", "The decision is invalid: expected agree or refuse."},
+	CodeLegalRepNotVerifiable:       {http.StatusUnprocessableEntity, "登记的法定代表人证件暂不支持人脸核验，无法在线认证，请拨打 12345 或 020-29859688 咨询其他办理方式。", "The registered legal representative's identity document cannot be face-verified, so the account cannot be certified online. Call 12345 or 020-29859688 for other ways to proceed."},
+
 	// Account link requests (关联他人的企业账号).
 	CodeAccountNotFound:       {http.StatusNotFound, "未找到该企业账号，请核对法人账号和统一社会信用代码。", "No enterprise account has this login name and unified social credit code. Check both and try again."},
 	CodeAlreadyMember:         {http.StatusConflict, "您已是该企业账号的成员，请在“选择办事”中直接选择。", "You are already a member of this enterprise account. Choose it from your enterprise accounts."},
@@ -156,7 +173,7 @@ var catalog = map[Code]entry{
 type Error struct {
 	Code Code
 	// Status, when not zero, replaces the catalog's HTTP status of Code, for
-	// a code the contract answers with a second status in one place.
+	// the one place where the contract gives a code a second status.
 	Status int
 	cause  error
 }
@@ -176,7 +193,7 @@ func Fail(code Code) *Error { return &Error{Code: code} }
 // FailWith returns an API error with code caused by err.
 func FailWith(code Code, err error) *Error { return &Error{Code: code, cause: err} }
 
-// WithStatus makes e answer with the HTTP status instead of its code's
+// WithStatus sets the HTTP status e is sent with in place of its code's
 // catalog status, and returns e.
 func (e *Error) WithStatus(status int) *Error {
 	e.Status = status

@@ -114,6 +114,8 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/shares/:token/face-verifications", s.startShareVerification, s.idempotent)
 	v1.POST("/shares/:token/decision", s.decideShare, s.idempotent)
 
+	s.mountCertificationRequests(v1)
+	s.mountLinkRequests(v1)
 	s.mountSupport(v1)
 	s.mountCodec(e)
 

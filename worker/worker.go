@@ -20,6 +20,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities, sweeper
 		// Activities finish in milliseconds; a stopping worker waits this
 		// long for the ones in flight before it gives them back to the server.
 		WorkerStopTimeout: 10 * time.Second,
+		Interceptors:      interceptors,
 	})
 	Register(w, acts, sweeper)
 	return w
@@ -38,6 +39,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities, sweeper *activi
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.FaceLogin, workflow.RegisterOptions{Name: workflows.FaceLoginWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.AgentInvitation, workflow.RegisterOptions{Name: workflows.AgentInvitationWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.CertificationRequest, workflow.RegisterOptions{Name: workflows.CertificationRequestWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.AccountLink, workflow.RegisterOptions{Name: workflows.AccountLinkWorkflow})
 	r.RegisterWorkflowWithOptions(workflows.Sweep, workflow.RegisterOptions{Name: workflows.SweepWorkflow})
 }
