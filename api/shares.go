@@ -43,8 +43,7 @@ func (s *Server) getShare(c echo.Context) error {
 	case shareInvitation:
 		return s.previewInvitation(c, token)
 	default:
-		// TODO: route crq_ tokens to the certification-request preview once it lands.
-		return Fail(CodeNotFound)
+		return s.previewCertificationRequest(c, token)
 	}
 }
 
@@ -70,7 +69,5 @@ func (s *Server) decideShare(c echo.Context) error {
 	if prefix != shareCertification {
 		return Fail(CodeNotFound)
 	}
-	// TODO: route to the certification-request decision once it lands.
-	_ = token
-	return Fail(CodeNotFound)
+	return s.decideCertificationRequest(c, token)
 }
