@@ -38,14 +38,9 @@ type BeginFaceLoginInput struct {
 // BeginFaceLogin registers the verification at the provider and inserts the
 // pending login and verification rows.
 func (a *Activities) BeginFaceLogin(ctx context.Context, in BeginFaceLoginInput) (Verification, error) {
-	session, err := a.provider.CreateSession(ctx, face.Request{
-		VerificationID: in.VerificationID,
-		Expected:       in.Expected,
-		ExpiresAt:      in.ExpiresAt,
-		CallbackURL:    in.CallbackURL,
-	})
+	session, err := a.createSession(ctx, in.VerificationID, in.Expected, in.ExpiresAt, in.CallbackURL)
 	if err != nil {
-		return Verification{}, fmt.Errorf("unable to create provider session: %w", err)
+		return Verification{}, err
 	}
 	err = a.store.CreateFaceLogin(ctx, models.NewFaceLogin{
 		LoginID:           in.LoginID,
@@ -60,12 +55,25 @@ func (a *Activities) BeginFaceLogin(ctx context.Context, in BeginFaceLoginInput)
 	if err != nil {
 		return Verification{}, fmt.Errorf("unable to store face login: %w", err)
 	}
-	return Verification{
-		ID:            in.VerificationID,
-		ProviderToken: session.ProviderToken,
-		LaunchURL:     session.LaunchURL,
-		ExpiresAt:     session.ExpiresAt,
-	}, nil
+	return verificationOf(in.VerificationID, session), nil
+}
+
+// createSession registers verification id at the provider.
+func (a *Activities) createSession(ctx context.Context, id string, expected face.Identity, expiresAt time.Time, callbackURL string) (face.Session, error) {
+	session, err := a.provider.CreateSession(ctx, face.Request{
+		VerificationID: id,
+		Expected:       expected,
+		ExpiresAt:      expiresAt,
+		CallbackURL:    callbackURL,
+	})
+	if err != nil {
+		return face.Session{}, fmt.Errorf("unable to create provider session: %w", err)
+	}
+	return session, nil
+}
+
+func verificationOf(id string, session face.Session) Verification {
+	return Verification{ID: id, ProviderToken: session.ProviderToken, LaunchURL: session.LaunchURL, ExpiresAt: session.ExpiresAt}
 }
 
 // CheckVerificationInput requests the provider's verdict on a verification.

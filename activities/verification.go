@@ -25,14 +25,9 @@ type BeginVerificationInput struct {
 // BeginVerification registers the verification at the provider and inserts
 // its pending row. Reports and callbacks for it are routed to WorkflowID.
 func (a *Activities) BeginVerification(ctx context.Context, in BeginVerificationInput) (Verification, error) {
-	session, err := a.provider.CreateSession(ctx, face.Request{
-		VerificationID: in.VerificationID,
-		Expected:       in.Expected,
-		ExpiresAt:      in.ExpiresAt,
-		CallbackURL:    in.CallbackURL,
-	})
+	session, err := a.createSession(ctx, in.VerificationID, in.Expected, in.ExpiresAt, in.CallbackURL)
 	if err != nil {
-		return Verification{}, fmt.Errorf("unable to create provider session: %w", err)
+		return Verification{}, err
 	}
 	err = a.store.CreateVerification(ctx, models.NewVerification{
 		ID:                in.VerificationID,
@@ -45,12 +40,7 @@ func (a *Activities) BeginVerification(ctx context.Context, in BeginVerification
 	if err != nil {
 		return Verification{}, fmt.Errorf("unable to store face verification: %w", err)
 	}
-	return Verification{
-		ID:            in.VerificationID,
-		ProviderToken: session.ProviderToken,
-		LaunchURL:     session.LaunchURL,
-		ExpiresAt:     session.ExpiresAt,
-	}, nil
+	return verificationOf(in.VerificationID, session), nil
 }
 
 // ExpireVerification marks a verification that is still pending as expired,

@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
@@ -212,27 +211,16 @@ func (s *Server) startCertificationRequest(ctx context.Context, account models.M
 // certificationError maps the errors of a certification request's updates.
 // A workflow that already closed has nothing open left to change.
 func certificationError(err error) error {
-	switch applicationErrorType(err) {
-	case activities.ErrTypeCertificationRequestOpen:
-		return FailWith(CodeCertificationRequestOpen, err)
-	case activities.ErrTypeAlreadyCertified:
-		return FailWith(CodeAlreadyCertified, err)
-	case workflows.ErrTypeCertificationRequestNotOpen, activities.ErrTypeCertificationRequestEnded:
-		return FailWith(CodeCertificationRequestNotOpen, err)
-	case activities.ErrTypeEnterpriseNotFound:
-		return FailWith(CodeEnterpriseNotFound, err)
-	case activities.ErrTypeEnterpriseInactive:
-		return FailWith(CodeEnterpriseInactive, err)
-	case activities.ErrTypeLegalRepNotVerifiable:
-		return FailWith(CodeLegalRepNotVerifiable, err)
-	case workflows.ErrTypeTooManyVerifications:
-		return FailWith(CodeTooManyAttempts, err)
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return FailWith(CodeCertificationRequestNotOpen, err)
-	}
-	return FailWith(CodeServiceUnavailable, err)
+	return flowUpdateError(err, CodeCertificationRequestNotOpen, map[string]Code{
+		activities.ErrTypeCertificationRequestOpen:   CodeCertificationRequestOpen,
+		activities.ErrTypeAlreadyCertified:           CodeAlreadyCertified,
+		workflows.ErrTypeCertificationRequestNotOpen: CodeCertificationRequestNotOpen,
+		activities.ErrTypeCertificationRequestEnded:  CodeCertificationRequestNotOpen,
+		activities.ErrTypeEnterpriseNotFound:         CodeEnterpriseNotFound,
+		activities.ErrTypeEnterpriseInactive:         CodeEnterpriseInactive,
+		activities.ErrTypeLegalRepNotVerifiable:      CodeLegalRepNotVerifiable,
+		workflows.ErrTypeTooManyVerifications:        CodeTooManyAttempts,
+	})
 }
 
 // requestedCertification loads the :id certification request for its

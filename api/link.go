@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
@@ -213,23 +212,14 @@ func linkTargetError(err error) error {
 // linkError maps the errors of the account-link flow's updates. A flow
 // that has already closed no longer takes decisions.
 func linkError(err error) error {
-	switch applicationErrorType(err) {
-	case activities.ErrTypeAccountNotCertified:
+	if applicationErrorType(err) == activities.ErrTypeAccountNotCertified {
 		return FailWith(CodeAccountNotCertified, err).WithStatus(http.StatusUnprocessableEntity)
-	case activities.ErrTypeAlreadyMember:
-		return FailWith(CodeAlreadyMember, err)
-	case activities.ErrTypeLinkRequestOpen:
-		return FailWith(CodeLinkRequestOpen, err)
-	case workflows.ErrTypeNotPending:
-		return FailWith(CodeLinkRequestNotPending, err)
-	case workflows.ErrTypeActorNotAllowed:
-		return FailWith(CodeForbidden, err)
 	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return FailWith(CodeLinkRequestNotPending, err)
-	}
-	return FailWith(CodeServiceUnavailable, err)
+	return flowUpdateError(err, CodeLinkRequestNotPending, map[string]Code{
+		activities.ErrTypeAlreadyMember:   CodeAlreadyMember,
+		activities.ErrTypeLinkRequestOpen: CodeLinkRequestOpen,
+		workflows.ErrTypeActorNotAllowed:  CodeForbidden,
+	})
 }
 
 // linkRequestByID loads the :id link request, or 404.

@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -240,7 +239,7 @@ func (f *certification) step(ctx workflow.Context, expired, reported bool, verif
 // create inserts the request's row in a local activity within the first
 // workflow task, so the API's update-with-start returns in one round trip.
 func (f *certification) create(ctx workflow.Context) error {
-	ctx = workflow.WithLocalActivityOptions(ctx, createCertificationOptions)
+	ctx = workflow.WithLocalActivityOptions(ctx, beginLocalActivityOptions)
 	err := workflow.ExecuteLocalActivity(ctx, acts.CreateCertificationRequest, activities.CreateCertificationRequestInput{
 		RequestID:          f.in.RequestID,
 		AccountID:          f.in.AccountID,
@@ -368,15 +367,4 @@ func (f *certification) finish(ctx workflow.Context) error {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrFlowStatus.ValueSet(f.status))
 	workflow.SetCurrentDetails(ctx, certificationDetails[f.status])
 	return nil
-}
-
-// createCertificationOptions govern the local activity that inserts the
-// request while the API waits for the update-with-start response.
-var createCertificationOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout:    10 * time.Second,
-	ScheduleToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: 200 * time.Millisecond,
-		MaximumInterval: 2 * time.Second,
-	},
 }

@@ -96,14 +96,7 @@ func (f *faceLogin) run(ctx workflow.Context) (FaceLoginResult, error) {
 // local activity inside the first workflow task, so the API's
 // update-with-start call returns after a single round trip.
 func (f *faceLogin) begin(ctx workflow.Context) error {
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 200 * time.Millisecond,
-			MaximumInterval: 2 * time.Second,
-		},
-	})
+	ctx = workflow.WithLocalActivityOptions(ctx, beginLocalActivityOptions)
 	var v activities.Verification
 	err := workflow.ExecuteLocalActivity(ctx, acts.BeginFaceLogin, activities.BeginFaceLoginInput{
 		LoginID:          f.in.LoginID,
@@ -167,25 +160,4 @@ var faceLoginDetails = map[string]string{
 	models.LoginSucceeded: "登录成功，已签发会话",
 	models.LoginFailed:    "人脸核验未通过，登录失败",
 	models.LoginExpired:   "超时未完成人脸核验，登录已过期",
-}
-
-// checkActivityOptions govern pulling a result from the provider. A provider
-// that stays unreachable for five minutes fails the verification rather than
-// leaving the person waiting past any timer.
-var checkActivityOptions = workflow.ActivityOptions{
-	StartToCloseTimeout:    30 * time.Second,
-	ScheduleToCloseTimeout: 5 * time.Minute,
-	RetryPolicy:            activityOptions.RetryPolicy,
-}
-
-// activityOptions govern every regular activity: database writes and
-// provider calls finish in seconds, and transient errors retry with backoff
-// until the flow's own timer or a person gives up.
-var activityOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    500 * time.Millisecond,
-		BackoffCoefficient: 2,
-		MaximumInterval:    30 * time.Second,
-	},
 }

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -228,16 +227,4 @@ func (f *invitation) finish(ctx workflow.Context) error {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, AttrFlowStatus.ValueSet(f.status))
 	workflow.SetCurrentDetails(ctx, invitationDetails[f.status])
 	return nil
-}
-
-// beginLocalActivityOptions govern the local activity that creates a flow's
-// rows while the API waits for the update-with-start response.
-var beginLocalActivityOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout:    10 * time.Second,
-	ScheduleToCloseTimeout: 30 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:        200 * time.Millisecond,
-		MaximumInterval:        2 * time.Second,
-		NonRetryableErrorTypes: []string{activities.ErrTypeInvitationPending, activities.ErrTypeAlreadyAgent},
-	},
 }

@@ -95,11 +95,3 @@ func (v *verificationSet) expireAll(ctx workflow.Context) {
 		delete(v.open, id)
 	}
 }
-
-// shortActivityOptions govern activities an update waits for: a person is
-// waiting on the HTTP response, so they give up after a minute.
-var shortActivityOptions = workflow.ActivityOptions{
-	StartToCloseTimeout:    10 * time.Second,
-	ScheduleToCloseTimeout: time.Minute,
-	RetryPolicy:            activityOptions.RetryPolicy,
-}
