@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Certification request statuses. A request is open while it is
@@ -115,12 +114,8 @@ func (s *Store) CreateCertificationRequest(ctx context.Context, in NewCertificat
 		}
 		// The id is new and the share token random, so a conflict here is
 		// the one-open-request index.
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return fmt.Errorf("unable to insert certification request: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return ErrCertificationRequestOpen
+		if err := insertOrConflict(tx, &row, ErrCertificationRequestOpen); err != nil {
+			return err
 		}
 		return s.recordAudit(tx, AuditEntry{
 			AccountID: in.AccountID,

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/gdyst/accountflows/identity"
 )
@@ -111,12 +110,8 @@ func (s *Store) CreateInvitation(ctx context.Context, in NewInvitation) error {
 		if in.Mobile != "" {
 			row.MobileEnc = s.keys.Seal([]byte(in.Mobile), "agent_invitations.mobile")
 		}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return fmt.Errorf("unable to insert agent invitation: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return ErrInvitationPending
+		if err := insertOrConflict(tx, &row, ErrInvitationPending); err != nil {
+			return err
 		}
 		return s.recordAudit(tx, AuditEntry{
 			AccountID: in.AccountID,

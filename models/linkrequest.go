@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Account link request statuses (关联他人的企业账号).
@@ -161,12 +160,8 @@ func (s *Store) CreateLinkRequest(ctx context.Context, in NewLinkRequest) error 
 		}
 		// The id was not found above, so a conflict here is the index that
 		// allows one pending request per requester and account.
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return fmt.Errorf("unable to insert account link request: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return ErrLinkRequestOpen
+		if err := insertOrConflict(tx, &row, ErrLinkRequestOpen); err != nil {
+			return err
 		}
 		return s.recordAudit(tx, AuditEntry{
 			AccountID: in.AccountID,

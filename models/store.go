@@ -117,3 +117,17 @@ func (s *Store) ensurePerson(tx *gorm.DB, who Identity) (Person, error) {
 func insertIgnoringDuplicate(tx *gorm.DB, row any) error {
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error
 }
+
+// insertOrConflict inserts row and returns conflict when a unique index
+// rejects it. Callers check first that the primary key is new, so the index
+// that rejects the row is the one allowing a single open flow.
+func insertOrConflict(tx *gorm.DB, row any, conflict error) error {
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+	if res.Error != nil {
+		return fmt.Errorf("unable to insert %T: %w", row, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return conflict
+	}
+	return nil
+}
