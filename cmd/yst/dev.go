@@ -62,7 +62,7 @@ func runDev(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	defer server.stop(log)
-	if err := waitForTemporal(ctx, cfg.TemporalAddress); err != nil {
+	if err := waitForTemporal(ctx, cfg.TemporalAddress, server.done); err != nil {
 		return err
 	}
 
@@ -166,6 +166,16 @@ func startDevServer(cfg config.Config) (*devServer, error) {
 	if _, err := os.Stat(cfg.TemporalCLI); err != nil {
 		return nil, fmt.Errorf("the Temporal CLI was not found at %s: run make run, which builds it, or set YST_TEMPORAL_CLI", cfg.TemporalCLI)
 	}
+	for _, port := range []struct {
+		number   int
+		variable string
+	}{{cfg.DevTemporalPort, "YST_DEV_TEMPORAL_PORT"}, {cfg.DevTemporalUIPort, "YST_DEV_TEMPORAL_UI_PORT"}} {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port.number)))
+		if err != nil {
+			return nil, fmt.Errorf("port %d is in use, perhaps by a dev server left running: stop it, or set %s to another port", port.number, port.variable)
+		}
+		ln.Close()
+	}
 	args := []string{"server", "start-dev",
 		"--ip", "127.0.0.1",
 		"--port", strconv.Itoa(cfg.DevTemporalPort),
@@ -187,8 +197,9 @@ func startDevServer(cfg config.Config) (*devServer, error) {
 	cmd := exec.Command(cfg.TemporalCLI, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group, so Ctrl-C in the terminal reaches yst first
-	// and yst stops the server after the worker.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// and yst stops the server after the worker. On Linux the server also
+	// gets SIGTERM if yst itself dies.
+	cmd.SysProcAttr = devServerProcAttr()
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("unable to start the Temporal dev server: %w", err)
@@ -210,9 +221,14 @@ func (s *devServer) stop(log *zap.Logger) {
 	log.Info("Temporal dev server stopped")
 }
 
-func waitForTemporal(ctx context.Context, addr string) error {
+func waitForTemporal(ctx context.Context, addr string, exited <-chan struct{}) error {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
+		select {
+		case <-exited:
+			return fmt.Errorf("the Temporal dev server exited while starting; see temporal.log in the data directory")
+		default:
+		}
 		c, err := client.DialContext(ctx, client.Options{HostPort: addr, Logger: quietLogger{}})
 		if err == nil {
 			c.Close()
