@@ -49,6 +49,8 @@ func (a *Activities) CreateInvitation(ctx context.Context, in CreateInvitationIn
 		return temporal.NewNonRetryableApplicationError("a pending invitation for this person exists", ErrTypeInvitationPending, nil)
 	case errors.Is(err, models.ErrAlreadyAgent):
 		return temporal.NewNonRetryableApplicationError("the person is already an agent", ErrTypeAlreadyAgent, nil)
+	case errors.Is(err, models.ErrAlreadyMember):
+		return temporal.NewNonRetryableApplicationError("the person is already a member", ErrTypeAlreadyMember, nil)
 	case err != nil:
 		return fmt.Errorf("unable to store agent invitation: %w", err)
 	}

@@ -104,29 +104,26 @@ func (s *Server) startFaceLogin(c echo.Context) error {
 		ExpiresAt:        expiresAt,
 		CallbackURL:      s.cfg.PublicURL + "/v1/callbacks/face-verification",
 	}
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.FaceLoginID(loginID),
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            workflows.FaceLoginSummary,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrFlowKind.ValueSet(workflows.KindFaceLogin),
-			workflows.AttrFlowStatus.ValueSet(models.LoginPending),
-			workflows.AttrExpiresAt.ValueSet(expiresAt),
-		),
-	}, workflows.FaceLoginWorkflow, input)
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateBeginFaceLogin,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	if err != nil {
-		return FailWith(CodeServiceUnavailable, err)
+	newStart := func() client.WithStartWorkflowOperation {
+		return s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID:                       workflows.FaceLoginID(loginID),
+			TaskQueue:                s.cfg.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			StaticSummary:            workflows.FaceLoginSummary,
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.AttrFlowKind.ValueSet(workflows.KindFaceLogin),
+				workflows.AttrFlowStatus.ValueSet(models.LoginPending),
+				workflows.AttrExpiresAt.ValueSet(expiresAt),
+			),
+		}, workflows.FaceLoginWorkflow, input)
 	}
 	var v workflows.Verification
-	if err := handle.Get(ctx, &v); err != nil {
+	err = s.updateWithStart(ctx, newStart, client.UpdateWorkflowOptions{
+		UpdateID:     loginID,
+		UpdateName:   workflows.UpdateBeginFaceLogin,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}, &v)
+	if err != nil {
 		return FailWith(CodeServiceUnavailable, err)
 	}
 	s.log.Info("face login started", zap.String("request_id", requestID(c)), zap.String("face_login_id", loginID))

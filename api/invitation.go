@@ -123,29 +123,26 @@ func (s *Server) createInvitation(c echo.Context) error {
 		VerificationTTL: s.cfg.FaceVerificationTTL,
 		CallbackURL:     s.callbackURL(),
 	}
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.AgentInvitationID(invitationID),
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            workflows.AgentInvitationSummary(account.EnterpriseName),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrFlowKind.ValueSet(workflows.KindAgentInvitation),
-			workflows.AttrFlowStatus.ValueSet(models.InvitationPending),
-			workflows.AttrEnterpriseAccountID.ValueSet(account.ID),
-			workflows.AttrUSCC.ValueSet(account.USCC),
-			workflows.AttrExpiresAt.ValueSet(expiresAt),
-		),
-	}, workflows.AgentInvitationWorkflow, input)
-	handle, err := s.temporal.UpdateWithStartWorkflow(c.Request().Context(), client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateBeginInvitation,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	if err == nil {
-		err = handle.Get(c.Request().Context(), nil)
+	newStart := func() client.WithStartWorkflowOperation {
+		return s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID:                       workflows.AgentInvitationID(invitationID),
+			TaskQueue:                s.cfg.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			StaticSummary:            workflows.AgentInvitationSummary(account.EnterpriseName),
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.AttrFlowKind.ValueSet(workflows.KindAgentInvitation),
+				workflows.AttrFlowStatus.ValueSet(models.InvitationPending),
+				workflows.AttrEnterpriseAccountID.ValueSet(account.ID),
+				workflows.AttrUSCC.ValueSet(account.USCC),
+				workflows.AttrExpiresAt.ValueSet(expiresAt),
+			),
+		}, workflows.AgentInvitationWorkflow, input)
 	}
+	err = s.updateWithStart(c.Request().Context(), newStart, client.UpdateWorkflowOptions{
+		UpdateID:     invitationID,
+		UpdateName:   workflows.UpdateBeginInvitation,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}, nil)
 	if err != nil {
 		return invitationError(err)
 	}
@@ -170,6 +167,7 @@ func invitationError(err error) error {
 	return flowUpdateError(err, CodeInvitationNotPending, map[string]Code{
 		activities.ErrTypeInvitationPending: CodeInvitationPending,
 		activities.ErrTypeAlreadyAgent:      CodeAlreadyAgent,
+		activities.ErrTypeAlreadyMember:     CodeAlreadyMember,
 	})
 }
 

@@ -84,6 +84,9 @@ func TestAgentInvitation_AcceptanceFlow(t *testing.T) {
 			if strings.Contains(string(created.Raw), agent.IDNumber) || strings.Contains(string(created.Raw), agent.Name) {
 				t.Errorf("the invitation response shows the invitee unmasked")
 			}
+			if self := invite(t, s, repSession, accountID, e.Rep); self.Status != http.StatusConflict || self.errorCode() != "ALREADY_MEMBER" {
+				t.Errorf("the legal representative inviting themselves = %d %s, want 409 ALREADY_MEMBER", self.Status, self.errorCode())
+			}
 			if dup := invite(t, s, repSession, accountID, agent); dup.Status != http.StatusConflict || dup.errorCode() != "INVITATION_PENDING" {
 				t.Errorf("duplicate invitation = %d %s, want 409 INVITATION_PENDING", dup.Status, dup.errorCode())
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -71,7 +72,8 @@ type NewInvitation struct {
 }
 
 // CreateInvitation inserts a pending invitation. It returns ErrAlreadyAgent
-// when the invitee is a current agent of the account and
+// when the invitee is a current agent of the account, ErrAlreadyMember when
+// they hold another role there, and
 // ErrInvitationPending when another pending invitation for the same person
 // exists, which the database's partial unique index decides even for
 // concurrent calls. A second call with the same id returns nil.
@@ -86,12 +88,16 @@ func (s *Store) CreateInvitation(ctx context.Context, in NewInvitation) error {
 		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
-		agent, err := s.isCurrentAgent(tx, in.AccountID, hash)
+		roles, err := s.currentRolesByIDHash(tx, in.AccountID, hash)
 		if err != nil {
 			return err
 		}
-		if agent {
+		switch {
+		case slices.Contains(roles, RoleAgent):
 			return ErrAlreadyAgent
+		case len(roles) > 0:
+			// The legal representative or the applicant inviting themselves.
+			return ErrAlreadyMember
 		}
 		row := AgentInvitation{
 			ID:                    in.ID,
@@ -122,16 +128,15 @@ func (s *Store) CreateInvitation(ctx context.Context, in NewInvitation) error {
 	})
 }
 
-// isCurrentAgent reports whether the person with the lookup hash holds the
-// agent role in the account.
-func (s *Store) isCurrentAgent(tx *gorm.DB, accountID, idHash string) (bool, error) {
-	var n int64
+// currentRolesByIDHash returns the current roles in the account of the
+// person with the lookup hash, none when they are not a member.
+func (s *Store) currentRolesByIDHash(tx *gorm.DB, accountID, idHash string) ([]string, error) {
+	var roles []string
 	err := tx.Model(&Membership{}).
 		Joins("JOIN persons ON persons.id = memberships.person_id").
-		Where("memberships.enterprise_account_id = ? AND persons.id_hash = ? AND memberships.role = ? AND memberships.revoked_at IS NULL",
-			accountID, idHash, RoleAgent).
-		Count(&n).Error
-	return n > 0, err
+		Where("memberships.enterprise_account_id = ? AND persons.id_hash = ? AND memberships.revoked_at IS NULL", accountID, idHash).
+		Pluck("memberships.role", &roles).Error
+	return roles, err
 }
 
 // Invitation returns the invitation with id.
