@@ -179,29 +179,26 @@ func (s *Server) verifiableLegalRep(ctx context.Context, uscc string) (registry.
 // startCertificationRequest starts the workflow with an update that
 // returns once the request's row exists.
 func (s *Server) startCertificationRequest(ctx context.Context, account models.MemberAccount, in workflows.CertificationRequestInput) error {
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.CertificationRequestID(in.RequestID),
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            workflows.CertificationRequestSummary(account.EnterpriseName),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrFlowKind.ValueSet(workflows.KindCertificationRequest),
-			workflows.AttrFlowStatus.ValueSet(models.CertificationPendingConsent),
-			workflows.AttrEnterpriseAccountID.ValueSet(account.ID),
-			workflows.AttrUSCC.ValueSet(account.USCC),
-			workflows.AttrExpiresAt.ValueSet(in.ExpiresAt),
-		),
-	}, workflows.CertificationRequestWorkflow, in)
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateBeginCertificationRequest,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	if err == nil {
-		err = handle.Get(ctx, nil)
+	newStart := func() client.WithStartWorkflowOperation {
+		return s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID:                       workflows.CertificationRequestID(in.RequestID),
+			TaskQueue:                s.cfg.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			StaticSummary:            workflows.CertificationRequestSummary(account.EnterpriseName),
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.AttrFlowKind.ValueSet(workflows.KindCertificationRequest),
+				workflows.AttrFlowStatus.ValueSet(models.CertificationPendingConsent),
+				workflows.AttrEnterpriseAccountID.ValueSet(account.ID),
+				workflows.AttrUSCC.ValueSet(account.USCC),
+				workflows.AttrExpiresAt.ValueSet(in.ExpiresAt),
+			),
+		}, workflows.CertificationRequestWorkflow, in)
 	}
+	err := s.updateWithStart(ctx, newStart, client.UpdateWorkflowOptions{
+		UpdateID:     in.RequestID,
+		UpdateName:   workflows.UpdateBeginCertificationRequest,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}, nil)
 	if err != nil {
 		return certificationError(err)
 	}
