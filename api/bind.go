@@ -32,14 +32,34 @@ func readBody(c echo.Context) ([]byte, error) {
 	return body, nil
 }
 
-// bindJSON decodes exactly one JSON object into dst. Unknown fields, trailing
-// data, wrong types and a non-JSON content type are client errors.
-func bindJSON(c echo.Context, dst any) error {
+// requireJSONContent rejects a request whose Content-Type is set to
+// anything but application/json. A request without one is let through.
+func requireJSONContent(c echo.Context) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
 		mediaType, _, err := mime.ParseMediaType(ct)
 		if err != nil || mediaType != echo.MIMEApplicationJSON {
 			return Fail(CodeUnsupportedMediaType)
 		}
+	}
+	return nil
+}
+
+// requireEmptyBody is middleware for a POST whose parameters are all in
+// its path: it rejects any body but an empty one or an empty JSON object.
+func requireEmptyBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := bindEmptyObject(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// bindJSON decodes exactly one JSON object into dst. Unknown fields, trailing
+// data, wrong types and a non-JSON content type are client errors.
+func bindJSON(c echo.Context, dst any) error {
+	if err := requireJSONContent(c); err != nil {
+		return err
 	}
 	body, err := readBody(c)
 	if err != nil {

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -23,9 +26,49 @@ func (s *Server) mountCodec(e *echo.Echo) {
 		AllowMethods: []string{http.MethodPost, http.MethodOptions},
 		AllowHeaders: []string{echo.HeaderContentType, echo.HeaderAuthorization, "X-Namespace"},
 	}), s.requireStaffOrDevUI)
-	group.POST("/encode", echo.WrapHandler(handler))
-	group.POST("/decode", echo.WrapHandler(handler))
+	group.POST("/encode", serveCodec(handler))
+	group.POST("/decode", serveCodec(handler))
 }
+
+// serveCodec runs the SDK's codec handler on a JSON body of at most
+// MaxBodyBytes. The handler responds to a bad body with plain text that
+// quotes the protobuf or cipher error, so such a response is replaced by
+// the API's error shape with INVALID_REQUEST.
+func serveCodec(handler http.Handler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := requireJSONContent(c); err != nil {
+			return err
+		}
+		body, err := readBody(c)
+		if err != nil {
+			return err
+		}
+		req := c.Request()
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		out := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
+		handler.ServeHTTP(out, req)
+		if out.status >= 400 {
+			return FailWith(CodeInvalidRequest, fmt.Errorf("codec: status %d: %s", out.status, strings.TrimSpace(out.body.String())))
+		}
+		for k, v := range out.header {
+			c.Response().Header()[k] = v
+		}
+		return c.Blob(out.status, out.header.Get(echo.HeaderContentType), out.body.Bytes())
+	}
+}
+
+// bufferedResponse keeps a handler's response in memory until it is checked.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *bufferedResponse) Header() http.Header { return r.header }
+
+func (r *bufferedResponse) Write(b []byte) (int, error) { return r.body.Write(b) }
+
+func (r *bufferedResponse) WriteHeader(status int) { r.status = status }
 
 func (s *Server) codecOrigins() []string {
 	if len(s.cfg.DevUIOrigins) == 0 {

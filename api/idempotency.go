@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -18,6 +19,10 @@ const HeaderIdempotencyKey = "Idempotency-Key"
 
 // idempotencyTTL is how long a key's first response is kept.
 const idempotencyTTL = 24 * time.Hour
+
+// idempotencyRecordTimeout bounds storing or releasing a key's outcome
+// after the handler has run.
+const idempotencyRecordTimeout = 5 * time.Second
 
 // idempotent replays the first response to a retried POST: same key and
 // same body get the stored response, the same key with another body gets
@@ -46,6 +51,9 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		requestHash := hex.EncodeToString(sum[:])
 
 		ctx := c.Request().Context()
+		// NOTE: after a process dies mid-request, its claim stays pending,
+		// so every retry gets IDEMPOTENCY_KEY_IN_USE until idempotencyTTL
+		// has passed.
 		rec, claimed, err := s.store.BeginIdempotent(ctx, scope, requestHash, idempotencyTTL)
 		if err != nil {
 			return err
@@ -70,14 +78,20 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
+		// The request's context ends when the client disconnects, which is
+		// when a retry is most likely, so the outcome is recorded without it.
+		// Otherwise the claim stays pending and every retry gets
+		// IDEMPOTENCY_KEY_IN_USE until the key expires.
+		recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idempotencyRecordTimeout)
+		defer cancel()
 		status := c.Response().Status
 		if status >= 500 || status == http.StatusTooManyRequests {
-			if err := s.store.AbandonIdempotent(ctx, scope); err != nil {
+			if err := s.store.AbandonIdempotent(recordCtx, scope); err != nil {
 				s.log.Error("unable to release idempotency key", zap.String("request_id", requestID(c)), zap.Error(err))
 			}
 			return nil
 		}
-		if err := s.store.CompleteIdempotent(ctx, scope, status, recorder.buf.Bytes()); err != nil {
+		if err := s.store.CompleteIdempotent(recordCtx, scope, status, recorder.buf.Bytes()); err != nil {
 			s.log.Error("unable to store idempotent response", zap.String("request_id", requestID(c)), zap.Error(err))
 		}
 		return nil

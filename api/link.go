@@ -26,8 +26,8 @@ func (s *Server) mountLinkRequests(v1 *echo.Group) {
 	v1.POST("/account-link-requests", s.createLinkRequest, s.requireSession(personSession), s.idempotent)
 	v1.GET("/account-link-requests/:id", s.getLinkRequest, s.requireSession(anySession))
 	v1.DELETE("/account-link-requests/:id", s.cancelLinkRequest, s.requireSession(anySession))
-	v1.POST("/account-link-requests/:id/approve", s.approveLinkRequest, s.requireSession(anySession), s.idempotent)
-	v1.POST("/account-link-requests/:id/reject", s.rejectLinkRequest, s.requireSession(anySession), s.idempotent)
+	v1.POST("/account-link-requests/:id/approve", s.approveLinkRequest, s.requireSession(anySession), s.idempotent, requireEmptyBody)
+	v1.POST("/account-link-requests/:id/reject", s.rejectLinkRequest, s.requireSession(anySession), s.idempotent, requireEmptyBody)
 	v1.GET("/enterprise-accounts/:id/link-requests", s.listLinkRequests, s.requireSession(anySession))
 }
 
@@ -158,34 +158,31 @@ func (s *Server) createLinkRequest(c echo.Context) error {
 // startAccountLink starts the request's workflow with an update that
 // returns once the request's row exists.
 func (s *Server) startAccountLink(ctx context.Context, account models.EnterpriseAccount, linkID, requesterID string, expiresAt time.Time) error {
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       workflows.AccountLinkID(linkID),
-		TaskQueue:                s.cfg.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            workflows.AccountLinkSummary(account.EnterpriseName),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.AttrFlowKind.ValueSet(workflows.KindAccountLink),
-			workflows.AttrFlowStatus.ValueSet(models.LinkPendingApproval),
-			workflows.AttrEnterpriseAccountID.ValueSet(account.ID),
-			workflows.AttrUSCC.ValueSet(account.USCC),
-			workflows.AttrExpiresAt.ValueSet(expiresAt),
-		),
-	}, workflows.AccountLinkWorkflow, workflows.AccountLinkInput{
-		RequestID:   linkID,
-		AccountID:   account.ID,
-		RequesterID: requesterID,
-		ExpiresAt:   expiresAt,
-	})
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateBeginAccountLink,
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	if err == nil {
-		err = handle.Get(ctx, nil)
+	newStart := func() client.WithStartWorkflowOperation {
+		return s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+			ID:                       workflows.AccountLinkID(linkID),
+			TaskQueue:                s.cfg.TaskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			StaticSummary:            workflows.AccountLinkSummary(account.EnterpriseName),
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				workflows.AttrFlowKind.ValueSet(workflows.KindAccountLink),
+				workflows.AttrFlowStatus.ValueSet(models.LinkPendingApproval),
+				workflows.AttrEnterpriseAccountID.ValueSet(account.ID),
+				workflows.AttrUSCC.ValueSet(account.USCC),
+				workflows.AttrExpiresAt.ValueSet(expiresAt),
+			),
+		}, workflows.AccountLinkWorkflow, workflows.AccountLinkInput{
+			RequestID:   linkID,
+			AccountID:   account.ID,
+			RequesterID: requesterID,
+			ExpiresAt:   expiresAt,
+		})
 	}
+	err := s.updateWithStart(ctx, newStart, client.UpdateWorkflowOptions{
+		UpdateID:     linkID,
+		UpdateName:   workflows.UpdateBeginAccountLink,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	}, nil)
 	if err != nil {
 		return linkError(err)
 	}

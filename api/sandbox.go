@@ -108,7 +108,7 @@ func (s *Server) sandboxDecide(c echo.Context) error {
 		decision.VerifiedName = name
 	}
 	if req.VerifiedIDNumber != "" {
-		if len(req.VerifiedIDNumber) > 32 {
+		if len(req.VerifiedIDNumber) > 32 || !printableASCII(req.VerifiedIDNumber) {
 			return Fail(CodeInvalidIDNumber)
 		}
 		decision.VerifiedIDNumber = req.VerifiedIDNumber
@@ -125,4 +125,15 @@ func (s *Server) sandboxDecide(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// printableASCII reports whether s has only the visible ASCII characters
+// that ID numbers of every document type are written in.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

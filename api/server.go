@@ -91,7 +91,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1 := e.Group("/v1")
 	v1.POST("/face-logins", s.startFaceLogin, s.idempotent)
 	v1.GET("/face-logins/:id", s.getFaceLogin)
-	v1.POST("/face-verifications/:id/report", s.reportVerification)
+	v1.POST("/face-verifications/:id/report", s.reportVerification, requireEmptyBody)
 	v1.POST("/callbacks/face-verification", s.faceCallback)
 
 	v1.GET("/me", s.me, s.requireSession(anySession))
@@ -111,7 +111,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/enterprise-accounts/:id/agents", s.listAgents, s.requireSession(enterpriseSession))
 	v1.DELETE("/enterprise-accounts/:id/agents/:person_id", s.removeAgent, s.requireSession(enterpriseSession))
 	v1.GET("/shares/:token", s.getShare)
-	v1.POST("/shares/:token/face-verifications", s.startShareVerification, s.idempotent)
+	v1.POST("/shares/:token/face-verifications", s.startShareVerification, s.idempotent, requireEmptyBody)
 	v1.POST("/shares/:token/decision", s.decideShare, s.idempotent)
 
 	s.mountCertificationRequests(v1)
