@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,8 +37,15 @@ func (s *Server) accountByIDWithRole(c echo.Context, id string, roles ...string)
 	if err != nil {
 		return models.MemberAccount{}, err
 	}
-	if currentSession(c).Kind != models.SessionEnterprise {
+	session := currentSession(c)
+	if session.Kind != models.SessionEnterprise {
 		return models.MemberAccount{}, Fail(CodeEnterpriseSessionRequired)
+	}
+	// Whoever knows the 法人账号 password acts as the applicant, not as the
+	// legal representative: what only the legal representative may do
+	// needs a session from face login.
+	if session.PasswordLogin && !slices.Contains(roles, models.RoleApplicant) {
+		return models.MemberAccount{}, Fail(CodeFaceLoginRequired)
 	}
 	if !account.HasRole(roles...) {
 		return models.MemberAccount{}, Fail(CodeForbidden)

@@ -224,6 +224,15 @@ func TestAgentInvitation_ForbiddenToOthers(t *testing.T) {
 	if r := invite(t, s, person, account1, newPerson()); r.Status != http.StatusForbidden {
 		t.Errorf("a person session inviting = %d, want 403", r.Status)
 	}
+
+	repPerson, _ := logIn(t, s, e1.Rep)
+	if r := setCredentials(t, s, repPerson, account1, "jia-faren", "一二三四五六七八九十abc"); r.Status != http.StatusOK && r.Status != http.StatusNoContent {
+		t.Fatalf("set credentials = %d %s", r.Status, r.Raw)
+	}
+	password := passwordLogin(t, s, "jia-faren", "一二三四五六七八九十abc")
+	if r := invite(t, s, password.str("token"), account1, newPerson()); r.Status != http.StatusForbidden || r.errorCode() != "FACE_LOGIN_REQUIRED" {
+		t.Errorf("a password-login session inviting = %d %s, want 403 FACE_LOGIN_REQUIRED", r.Status, r.errorCode())
+	}
 }
 
 func TestAgentInvitation_ConcurrentRevocationsGiveOneOutcome(t *testing.T) {
