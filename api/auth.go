@@ -45,9 +45,10 @@ func (s *Server) requireSession(rule sessionRule) echo.MiddlewareFunc {
 				return err
 			}
 			switch {
-			case rule == personSession && session.Kind != models.SessionPerson,
-				rule == enterpriseSession && session.Kind != models.SessionEnterprise:
-				return Fail(CodeForbidden)
+			case rule == personSession && session.Kind != models.SessionPerson:
+				return Fail(CodePersonSessionRequired)
+			case rule == enterpriseSession && session.Kind != models.SessionEnterprise:
+				return Fail(CodeEnterpriseSessionRequired)
 			}
 			c.Set(sessionKey, session)
 			return next(c)

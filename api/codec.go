@@ -90,7 +90,7 @@ func (s *Server) requireStaffOrDevUI(next echo.HandlerFunc) echo.HandlerFunc {
 		if origin := c.Request().Header.Get("Origin"); origin != "" && slices.Contains(s.cfg.DevUIOrigins, origin) && isLoopback(c.Request().RemoteAddr) {
 			return next(c)
 		}
-		return Fail(CodeUnauthenticated)
+		return Fail(CodeStaffTokenRequired)
 	}
 }
 

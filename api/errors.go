@@ -26,6 +26,7 @@ const (
 	CodeUnsupportedDocument   Code = "FACE_VERIFICATION_UNSUPPORTED_DOCUMENT"
 	CodeTooManyAttempts       Code = "TOO_MANY_ATTEMPTS"
 	CodeUnauthenticated       Code = "UNAUTHENTICATED"
+	CodeStaffTokenRequired    Code = "STAFF_TOKEN_REQUIRED"
 	CodeForbidden             Code = "FORBIDDEN"
 	CodeNotFound              Code = "NOT_FOUND"
 	CodeMethodNotAllowed      Code = "METHOD_NOT_ALLOWED"
@@ -82,6 +83,7 @@ const (
 	CodeLoginLocked               Code = "LOGIN_LOCKED"
 	CodeAccountNotCertified       Code = "ACCOUNT_NOT_CERTIFIED"
 	CodeEnterpriseSessionRequired Code = "ENTERPRISE_SESSION_REQUIRED"
+	CodePersonSessionRequired     Code = "PERSON_SESSION_REQUIRED"
 	CodeFaceLoginRequired         Code = "FACE_LOGIN_REQUIRED"
 	CodeInvalidCursor             Code = "INVALID_CURSOR"
 )
@@ -109,6 +111,7 @@ var catalog = map[Code]entry{
 	CodeUnsupportedDocument:   {http.StatusUnprocessableEntity, "该证件暂不支持人脸核验登录，请拨打 12345 或 020-29859688 咨询其他办理方式。", "This document cannot be used for face verification. Call 12345 or 020-29859688 for other ways to proceed."},
 	CodeTooManyAttempts:       {http.StatusTooManyRequests, "操作过于频繁，请稍后再试。", "Too many attempts. Try again later."},
 	CodeUnauthenticated:       {http.StatusUnauthorized, "登录已失效或未登录，请重新登录。", "The session is missing or no longer valid. Log in again."},
+	CodeStaffTokenRequired:    {http.StatusUnauthorized, "此接口仅供客服使用，请以 Authorization: Bearer 发送客服令牌（YST_STAFF_TOKEN）。", "This endpoint is for staff: send the staff token (YST_STAFF_TOKEN) as Authorization: Bearer."},
 	CodeForbidden:             {http.StatusForbidden, "您无权进行此操作。", "You are not allowed to do this."},
 	CodeNotFound:              {http.StatusNotFound, "请求的内容不存在。", "Not found."},
 	CodeMethodNotAllowed:      {http.StatusMethodNotAllowed, "不支持该请求方法。", "The method is not allowed on this path."},
@@ -165,6 +168,7 @@ var catalog = map[Code]entry{
 	CodeLoginLocked:               {http.StatusTooManyRequests, "密码连续输错 5 次，该法人账号已锁定 15 分钟，请稍后再试。", "Five wrong passwords in a row: this login name is locked for 15 minutes. Try again later."},
 	CodeAccountNotCertified:       {http.StatusForbidden, "该企业账号未认证，请先去认证。", "This enterprise account is not certified. Certify it first."},
 	CodeEnterpriseSessionRequired: {http.StatusForbidden, "请先在“选择办事”中选择要办理业务的企业。", "This needs an enterprise session: choose the enterprise account to act for first."},
+	CodePersonSessionRequired:     {http.StatusForbidden, "请使用人脸识别登录后的个人会话办理，不要使用企业会话。", "This needs the person session from face login, not an enterprise session."},
 	CodeFaceLoginRequired:         {http.StatusForbidden, "该操作需要先通过人脸识别登录。", "This needs a session from face login; a session from password login is not enough."},
 	CodeInvalidCursor:             {http.StatusBadRequest, "分页参数无效，请从第一页重新读取。", "The cursor is invalid. Start again from the first page."},
 }
@@ -251,12 +255,28 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	} else {
 		s.log.Warn("request rejected", fields...)
 	}
+	setErrorHeaders(c.Response().Header(), apiErr.Code, e.status)
 	body := errorBody{Error: errorDetail{Code: apiErr.Code, Message: message(c, apiErr.Code), RequestID: requestID(c)}}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(e.status)
 		return
 	}
 	_ = c.JSON(e.status, body)
+}
+
+// setErrorHeaders adds what RFC 9110 asks of a 401 (the scheme to use) and
+// what helps a client after a 429 (when to retry, in seconds).
+func setErrorHeaders(h http.Header, code Code, status int) {
+	switch status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer realm="yst"`)
+	case http.StatusTooManyRequests:
+		retryAfter := "60"
+		if code == CodeLoginLocked {
+			retryAfter = "900" // the 15-minute lockout
+		}
+		h.Set("Retry-After", retryAfter)
+	}
 }
 
 // toAPIError maps any error to an API error; unknown errors become INTERNAL.

@@ -243,7 +243,11 @@ func (s *Server) reportVerification(c echo.Context) error {
 	if err := s.signalReported(c, v); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"id": v.ID, "status": v.Status})
+	report := map[string]string{"id": v.ID, "status": v.Status}
+	if v.FailureCode != "" {
+		report["failure_code"] = v.FailureCode
+	}
+	return c.JSON(http.StatusAccepted, report)
 }
 
 // signalReported wakes the flow that owns v. A flow that already finished

@@ -41,7 +41,7 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := bearerToken(c)
 		if token == "" || s.cfg.StaffToken == "" || !secure.Equal(secure.HashToken(token), secure.HashToken(s.cfg.StaffToken)) {
-			return Fail(CodeUnauthenticated)
+			return Fail(CodeStaffTokenRequired)
 		}
 		return next(c)
 	}

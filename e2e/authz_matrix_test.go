@@ -336,6 +336,9 @@ func TestAuthorization_EveryRoute(t *testing.T) {
 			for _, who := range unauthenticated {
 				cases++
 				wantCode := "UNAUTHENTICATED"
+				if row.staff {
+					wantCode = "STAFF_TOKEN_REQUIRED"
+				}
 				checkStatus(t, who, send(who, f.tokens[who]), http.StatusUnauthorized, wantCode)
 			}
 			if row.staff {
@@ -345,7 +348,7 @@ func TestAuthorization_EveryRoute(t *testing.T) {
 					if who == owner {
 						token = f.repToken
 					}
-					checkStatus(t, who, send(who, token), http.StatusUnauthorized, "UNAUTHENTICATED")
+					checkStatus(t, who, send(who, token), http.StatusUnauthorized, "STAFF_TOKEN_REQUIRED")
 				}
 				return
 			}
@@ -399,7 +402,7 @@ func checkStatus(t *testing.T, who caller, r response, want int, wantCode string
 		t.Errorf("%s: code %s, want %s", who, code, wantCode)
 	case want == http.StatusNotFound && code != "NOT_FOUND":
 		t.Errorf("%s: 404 with code %s, want NOT_FOUND", who, code)
-	case want == http.StatusForbidden && code != "FORBIDDEN" && code != "ENTERPRISE_SESSION_REQUIRED" && code != "FACE_LOGIN_REQUIRED":
+	case want == http.StatusForbidden && code != "FORBIDDEN" && code != "ENTERPRISE_SESSION_REQUIRED" && code != "PERSON_SESSION_REQUIRED" && code != "FACE_LOGIN_REQUIRED":
 		t.Errorf("%s: 403 with code %s, want a code of a refused role or session kind", who, code)
 	case code == "":
 		t.Errorf("%s: status %d without an error code: %s", who, r.Status, r.Raw)
