@@ -83,6 +83,10 @@ func Open(ctx context.Context, cfg config.Config, log *zap.Logger) (*App, error)
 		Logger:         logging.NewTemporalLogger(log),
 		DataConverter:  codec.DataConverter(keys),
 		MetricsHandler: m.TemporalHandler(),
+		// Payloads are AES-GCM ciphertext, which gzip cannot shrink. The
+		// SDK's default gzip costs CPU here and on the Temporal frontend for
+		// little gain next to the cluster (docs/benchmarks.md).
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}},
 	})
 	if err != nil {
 		closeDB(store)

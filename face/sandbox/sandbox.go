@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -77,10 +78,19 @@ func New(db *gorm.DB, keys *secure.Keyring, publicURL string, callbackSecret []b
 		keys:           keys,
 		publicURL:      publicURL,
 		callbackSecret: callbackSecret,
-		client:         &http.Client{Timeout: 5 * time.Second},
+		client:         &http.Client{Timeout: 5 * time.Second, Transport: newPushTransport()},
 		log:            log.With(zap.String("component", "sandbox_face")),
 		now:            func() time.Time { return time.Now().UTC() },
 	}
+}
+
+// newPushTransport keeps up to 64 idle connections to the callback host.
+// Go's default keeps two, so concurrent pushes would otherwise open a new
+// TCP connection for most callbacks.
+func newPushTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
 }
 
 // Name implements face.Provider.
@@ -253,6 +263,8 @@ func (p *Provider) push(url, token, verificationID string) {
 		req.Header.Set(face.HeaderSignature, face.Sign(p.callbackSecret, ts, body))
 		resp, err := p.client.Do(req)
 		if err == nil {
+			// Reading the body to its end lets the transport reuse the connection.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 			if resp.StatusCode < 300 {
 				return
