@@ -41,9 +41,9 @@ func (s *Server) accountByIDWithRole(c echo.Context, id string, roles ...string)
 	if session.Kind != models.SessionEnterprise {
 		return models.MemberAccount{}, Fail(CodeEnterpriseSessionRequired)
 	}
-	// Whoever knows the 法人账号 password acts as the applicant, not as the
-	// legal representative: what only the legal representative may do
-	// needs a session from face login.
+	// A session from the 法人账号 password acts as the applicant, not as the
+	// legal representative, so acts reserved to the legal representative
+	// need a session from face login.
 	if session.PasswordLogin && !slices.Contains(roles, models.RoleApplicant) {
 		return models.MemberAccount{}, Fail(CodeFaceLoginRequired)
 	}
@@ -181,7 +181,7 @@ func invitationError(err error) error {
 
 // flowUpdateError maps the error of an update sent to a flow. A flow that
 // rejected the update as no longer pending, or that closed before it could
-// take it (Temporal then answers NotFound), gets notPending; the application
+// take it (Temporal then returns NotFound), gets notPending; the application
 // error types in codes get their codes; anything else means Temporal or the
 // worker could not be reached in time.
 func flowUpdateError(err error, notPending Code, codes map[string]Code) error {
