@@ -78,8 +78,8 @@ func LoadOptions(getenv func(string) string) (Options, error) {
 	o := Options{
 		Duration:      duration("BENCH_DURATION", "30s", false),
 		Concurrency:   integer("BENCH_CONCURRENCY", "32", 1),
-		Warmup:        duration("BENCH_WARMUP", "3s", true),
-		Slice:         duration("BENCH_SLICE", "5s", false),
+		Warmup:        duration("BENCH_WARMUP", "2s", true),
+		Slice:         duration("BENCH_SLICE", "2500ms", false),
 		PollInterval:  duration("BENCH_POLL_INTERVAL", "100ms", false),
 		Invitations:   integer("BENCH_INVITATIONS", "10000", 0),
 		InvitationTTL: duration("BENCH_INVITATION_TTL", "5m", false),

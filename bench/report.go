@@ -29,7 +29,7 @@ func (r *Result) WriteSummary(out io.Writer) {
 	}
 	if p, b := r.Product, r.Baseline; p.Completed > 0 && b.Completed > 0 {
 		perFlow := func(s sideResult) float64 { return milliseconds(s.CPU.stack()) / float64(s.Completed) }
-		fmt.Fprintf(out, "CPU per flow, product over baseline: %.3f. When the stack has the CPU to itself, the overhead ratio comes close to it.\n",
+		fmt.Fprintf(out, "CPU per flow, product over baseline: %.3f (the overhead ratio if CPU time were the only limit)\n",
 			perFlow(p)/perFlow(b))
 	}
 	if sc := r.Scale; sc != nil {
@@ -65,7 +65,8 @@ func cpuPerFlow(s *sideResult) string {
 		}
 	}
 	parts = append(parts, fmt.Sprintf("total %.1f", per(s.CPU.stack())))
-	return strings.Join(parts, ", ") + fmt.Sprintf("; other processes used %.2f cores meanwhile", s.CPU.others().Seconds()/s.CPU.Wall.Seconds())
+	others := max(0, s.CPU.others().Seconds()/s.CPU.Wall.Seconds())
+	return strings.Join(parts, ", ") + fmt.Sprintf(". Other processes used %.2f cores meanwhile", others)
 }
 
 func mebibytes(b int64) float64 { return float64(b) / (1 << 20) }
