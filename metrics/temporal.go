@@ -45,10 +45,11 @@ func (c *temporalCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // metric returns the series of kind, name and tags, creating it with create
-// on first use. The key includes kind, so a counter and a gauge that end up
-// with one name get separate series and each caller's type assertion holds.
-func (c *temporalCollector) metric(kind, name string, tags map[string]string, create func(prometheus.Opts) prometheus.Metric) prometheus.Metric {
-	key := kind + "\x00" + seriesKey(name, tags)
+// on first use. tagKey is tagsKey(tags), which the handler computes once.
+// The key includes kind, so a counter and a gauge that end up with one name
+// get separate series and each caller's type assertion holds.
+func (c *temporalCollector) metric(kind, name string, tags map[string]string, tagKey string, create func(prometheus.Opts) prometheus.Metric) prometheus.Metric {
+	key := kind + "\x00" + name + tagKey
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m, ok := c.series[key]; ok {
@@ -67,9 +68,9 @@ func (c *temporalCollector) metric(kind, name string, tags map[string]string, cr
 	return m
 }
 
-func seriesKey(name string, tags map[string]string) string {
+// tagsKey encodes tags in key order, so equal tag sets give equal keys.
+func tagsKey(tags map[string]string) string {
 	var b strings.Builder
-	b.WriteString(name)
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		b.WriteString("\x00")
 		b.WriteString(k)
@@ -94,6 +95,7 @@ func sanitize(s string) string {
 type temporalHandler struct {
 	collector *temporalCollector
 	tags      map[string]string
+	tagKey    string // tagsKey(tags), computed once because the SDK calls Counter and Timer on hot paths
 }
 
 // WithTags returns a handler whose metrics carry tags on top of the
@@ -104,12 +106,12 @@ func (h *temporalHandler) WithTags(tags map[string]string) client.MetricsHandler
 		merged = map[string]string{}
 	}
 	maps.Copy(merged, tags)
-	return &temporalHandler{collector: h.collector, tags: merged}
+	return &temporalHandler{collector: h.collector, tags: merged, tagKey: tagsKey(merged)}
 }
 
 // Counter returns the counter name+"_total" with the handler's tags.
 func (h *temporalHandler) Counter(name string) client.MetricsCounter {
-	m := h.collector.metric("counter", sanitize(name)+"_total", h.tags, func(o prometheus.Opts) prometheus.Metric {
+	m := h.collector.metric("counter", sanitize(name)+"_total", h.tags, h.tagKey, func(o prometheus.Opts) prometheus.Metric {
 		return prometheus.NewCounter(prometheus.CounterOpts(o))
 	})
 	counter := m.(prometheus.Counter)
@@ -124,7 +126,7 @@ func (h *temporalHandler) Counter(name string) client.MetricsCounter {
 
 // Gauge returns the gauge name with the handler's tags.
 func (h *temporalHandler) Gauge(name string) client.MetricsGauge {
-	m := h.collector.metric("gauge", sanitize(name), h.tags, func(o prometheus.Opts) prometheus.Metric {
+	m := h.collector.metric("gauge", sanitize(name), h.tags, h.tagKey, func(o prometheus.Opts) prometheus.Metric {
 		return prometheus.NewGauge(prometheus.GaugeOpts(o))
 	})
 	return gaugeFunc(m.(prometheus.Gauge).Set)
@@ -132,7 +134,7 @@ func (h *temporalHandler) Gauge(name string) client.MetricsGauge {
 
 // Timer returns the histogram name+"_seconds" with the handler's tags.
 func (h *temporalHandler) Timer(name string) client.MetricsTimer {
-	m := h.collector.metric("timer", sanitize(name)+"_seconds", h.tags, func(o prometheus.Opts) prometheus.Metric {
+	m := h.collector.metric("timer", sanitize(name)+"_seconds", h.tags, h.tagKey, func(o prometheus.Opts) prometheus.Metric {
 		return prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:        o.Name,
 			Help:        o.Help,
