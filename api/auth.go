@@ -29,7 +29,7 @@ func bearerToken(c echo.Context) string {
 	return strings.TrimSpace(token)
 }
 
-// requireSession loads the live session of the bearer token, or answers 401.
+// requireSession loads the live session of the bearer token, or returns 401.
 func (s *Server) requireSession(rule sessionRule) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

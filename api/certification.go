@@ -28,10 +28,6 @@ const (
 	decisionRefuse = "refuse"
 )
 
-// shareKindCertification is the kind a certification request's share
-// preview reports.
-const shareKindCertification = "certification_request"
-
 // mountCertificationRequests adds the requester's routes of certification
 // requests. The share-link routes reach them through getShare and decideShare.
 func (s *Server) mountCertificationRequests(v1 *echo.Group) {
@@ -318,10 +314,7 @@ type certificationPreview struct {
 // certificationByToken finds the request a share token opens, or 404.
 func (s *Server) certificationByToken(c echo.Context, token string) (models.CertificationRequest, error) {
 	r, err := s.store.CertificationRequestByShareToken(c.Request().Context(), secure.HashToken(token))
-	if errors.Is(err, models.ErrNotFound) {
-		return models.CertificationRequest{}, Fail(CodeNotFound)
-	}
-	return r, err
+	return r, fromStore(err)
 }
 
 // previewCertificationRequest returns the share preview of the request a

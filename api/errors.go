@@ -264,8 +264,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	_ = c.JSON(e.status, body)
 }
 
-// setErrorHeaders adds what RFC 9110 asks of a 401 (the scheme to use) and
-// what helps a client after a 429 (when to retry, in seconds).
+// setErrorHeaders adds the scheme to use that RFC 9110 requires on a 401,
+// and on a 429 the number of seconds after which a client may retry.
 func setErrorHeaders(h http.Header, code Code, status int) {
 	switch status {
 	case http.StatusUnauthorized:

@@ -180,10 +180,10 @@ func invitationError(err error) error {
 }
 
 // flowUpdateError maps the error of an update sent to a flow. A flow that
-// rejected the update as no longer pending, or that closed before it could
-// take it (Temporal then returns NotFound), gets notPending; the application
-// error types in codes get their codes; anything else means Temporal or the
-// worker could not be reached in time.
+// rejected the update as no longer pending gets notPending, and so does one
+// that closed before it could take it, for which Temporal returns NotFound.
+// The application error types in codes get their codes. Anything else means
+// that Temporal or the worker could not be reached in time.
 func flowUpdateError(err error, notPending Code, codes map[string]Code) error {
 	errType := applicationErrorType(err)
 	if code, ok := codes[errType]; ok {
@@ -286,10 +286,7 @@ type invitationPreview struct {
 // invitationByToken finds the invitation a share token opens, or 404.
 func (s *Server) invitationByToken(c echo.Context, token string) (models.AgentInvitation, error) {
 	inv, err := s.store.InvitationByShareToken(c.Request().Context(), secure.HashToken(token))
-	if errors.Is(err, models.ErrNotFound) {
-		return models.AgentInvitation{}, Fail(CodeNotFound)
-	}
-	return inv, err
+	return inv, fromStore(err)
 }
 
 // previewInvitation shows the invitee what the link opens, with masked
@@ -299,7 +296,7 @@ func (s *Server) previewInvitation(c echo.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	view := invitationPreview{Kind: "agent_invitation", Status: inv.Status}
+	view := invitationPreview{Kind: shareKindInvitation, Status: inv.Status}
 	if inv.Status == models.InvitationPending {
 		ctx := c.Request().Context()
 		account, err := s.store.EnterpriseAccount(ctx, inv.EnterpriseAccountID)

@@ -27,7 +27,7 @@ import (
 // MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 64 << 10
 
-// Deps are what the API needs; New rejects a missing one.
+// Deps are the API's dependencies. New rejects a missing one.
 type Deps struct {
 	Config   config.Config
 	Store    *models.Store

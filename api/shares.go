@@ -9,10 +9,16 @@ import (
 )
 
 // Share tokens start with a prefix naming what they open, so one lookup by
-// hash in one table answers GET /v1/shares/{token}.
+// hash in one table serves GET /v1/shares/{token}.
 const (
 	shareInvitation    = "inv_"
 	shareCertification = "crq_"
+)
+
+// Kinds a share preview reports.
+const (
+	shareKindInvitation    = "agent_invitation"
+	shareKindCertification = "certification_request"
 )
 
 // newShareToken returns a share token of 256 random bits with its prefix.

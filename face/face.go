@@ -67,7 +67,7 @@ type Result struct {
 	Verified       Identity `json:"verified"`
 }
 
-// Request asks a provider to verify a face against Expected.
+// Request is a request to a provider to verify a face against Expected.
 type Request struct {
 	VerificationID string
 	Expected       Identity
@@ -97,7 +97,7 @@ const (
 	CallbackWindow  = 300 * time.Second
 )
 
-// CallbackBody is what a provider pushes when a verification finishes.
+// CallbackBody is the body a provider pushes when a verification finishes.
 type CallbackBody struct {
 	ProviderToken string `json:"provider_token"`
 	Event         string `json:"event"`

@@ -133,7 +133,7 @@ func newMigrationProvider(sqlDB *sql.DB, dialect Dialect) (*goose.Provider, erro
 	return goose.NewProvider(gooseDialect, sqlDB, fsys, opts...)
 }
 
-// Ping checks that the database answers within ctx.
+// Ping checks that the database responds within ctx.
 func Ping(ctx context.Context, db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {

@@ -121,7 +121,7 @@ func (s *Store) VerificationByProviderToken(ctx context.Context, tokenHash strin
 	return v, notFound(err)
 }
 
-// VerificationResult is what the provider reported, after the identity check.
+// VerificationResult is the provider's verdict after the identity check.
 type VerificationResult struct {
 	Status         string
 	FailureCode    string

@@ -27,7 +27,7 @@ const SweepScheduleID = "yst-sweep"
 
 // Signal, update and query names.
 const (
-	// SignalVerificationReported tells a flow that the user returned from
+	// SignalVerificationReported notifies a flow that the user returned from
 	// the mini program or the provider pushed a callback. The flow then
 	// pulls the result from the provider; the signal carries no result.
 	SignalVerificationReported = "face-verification-reported"
@@ -81,7 +81,7 @@ type VerificationReported struct {
 	VerificationID string
 }
 
-// FaceLoginResult is what a finished face login returns.
+// FaceLoginResult is the result of a finished face login.
 type FaceLoginResult struct {
 	Status      string
 	FailureCode string

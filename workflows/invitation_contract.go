@@ -57,7 +57,7 @@ type RevokeRequest struct {
 	ActorID string
 }
 
-// AgentInvitationResult is what a finished invitation returns.
+// AgentInvitationResult is the result of a finished invitation.
 type AgentInvitationResult struct {
 	Status        string
 	AgentPersonID string

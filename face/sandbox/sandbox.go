@@ -184,7 +184,7 @@ func (p *Provider) verified(row Session) (face.Identity, error) {
 	return face.Identity{IDType: string(idType), IDNumber: string(idNumber), Name: string(name)}, nil
 }
 
-// PageView is what the sandbox page shows: the masked expected identity.
+// PageView is the data of the sandbox page: the masked expected identity.
 type PageView struct {
 	NameMasked     string
 	IDNumberMasked string
